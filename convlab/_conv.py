@@ -1,0 +1,224 @@
+"""Convolution layers, forward pass: one N-d code path for 1-D, 2-D and 3-D.
+
+Neural-network libraries compute a cross-correlation and call it convolution:
+
+.. math::
+
+    y[n, o, i] = b[o] + \\sum_{c} \\sum_{k} x_p[n, gC_g + c, s i + d k] \\, w[o, c, k]
+
+where ``x_p`` is the padded input, ``s`` the stride, ``d`` the dilation and
+``g = o // O_g`` the group of output channel ``o`` (``C_g = C_in / groups``
+input channels and ``O_g = C_out / groups`` output channels per group). With
+several spatial axes, ``i``, ``k``, ``s`` and ``d`` are tuples and the products
+are taken per axis.
+
+The sum over ``k`` is a loop over the kernel's taps (a handful), and the sum
+over ``c`` is a matrix product: for each tap, a strided view of the input is
+multiplied by that tap's ``(O_g, C_g)`` weight matrix. No Python loop ever runs
+over output positions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+from ._backend import asarrays, device
+from ._padding import check_layer_padding, check_mode, pad_plan
+from ._shapes import _one_output_size, as_tuple, check_int, padding_pairs
+
+__all__ = ["conv1d", "conv2d", "conv3d"]
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """Everything a convolution needs besides its arrays, validated and one entry per axis."""
+
+    stride: tuple
+    padding: tuple  # (left, right) per spatial axis
+    dilation: tuple
+    groups: int
+    padding_mode: str
+    out_spatial: tuple
+
+    def padded(self, x_spatial):
+        return tuple(n + l + r for n, (l, r) in zip(x_spatial, self.padding))
+
+
+def _check_shapes(x, w, b, ndim, groups, fn, w_layout="conv"):
+    letters = {1: "L", 2: "HW", 3: "DHW"}[ndim]
+    if x.ndim != ndim + 2:
+        raise ValueError(
+            f"{fn}: x has shape {tuple(x.shape)} ({x.ndim}-D); expected {ndim + 2}-D (N, C_in, {', '.join(letters)})"
+        )
+    if w.ndim != ndim + 2:
+        want = "(C_out, C_in/groups, " if w_layout == "conv" else "(C_in, C_out/groups, "
+        raise ValueError(
+            f"{fn}: w has shape {tuple(w.shape)} ({w.ndim}-D); expected {ndim + 2}-D {want}{', '.join('k' + c for c in letters)})"
+        )
+    if math.prod(x.shape) == 0:
+        raise ValueError(f"{fn}: x is empty (shape {tuple(x.shape)})")
+    if math.prod(w.shape) == 0:
+        raise ValueError(f"{fn}: w is empty (shape {tuple(w.shape)})")
+    c_in = x.shape[1]
+    if w_layout == "conv":
+        c_out, per_group = w.shape[0], w.shape[1]
+        if c_in % groups or c_out % groups:
+            raise ValueError(
+                f"{fn}: groups={groups} must divide C_in={c_in} and C_out={c_out}"
+            )
+        if per_group * groups != c_in:
+            raise ValueError(
+                f"{fn}: w.shape[1]={per_group} with groups={groups} expects C_in={per_group * groups}, "
+                f"but x has C_in={c_in} channels (x.shape={tuple(x.shape)})"
+            )
+    else:  # transposed: w is (C_in, C_out/groups, *k)
+        if w.shape[0] != c_in:
+            raise ValueError(
+                f"{fn}: w.shape[0]={w.shape[0]} must equal C_in={c_in} (x.shape={tuple(x.shape)}); "
+                "transposed convolutions store weights as (C_in, C_out/groups, *kernel)"
+            )
+        if c_in % groups:
+            raise ValueError(f"{fn}: groups={groups} must divide C_in={c_in}")
+        c_out = w.shape[1] * groups
+    if b is not None and (b.ndim != 1 or b.shape[0] != c_out):
+        raise ValueError(f"{fn}: b has shape {tuple(b.shape)}; expected ({c_out},), one bias per output channel")
+
+
+def prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
+    """Validate and normalise a convolution's arguments; return ``(xp, x, w, b, spec)``."""
+    xp, (x, w, b) = asarrays(x, w, b, names=["x", "w", "b"])
+    groups = check_int(groups, "groups", 1)
+    _check_shapes(x, w, b, ndim, groups, fn)
+    ks = tuple(w.shape[2:])
+    ss = as_tuple(stride, ndim, "stride", 1)
+    ds = as_tuple(dilation, ndim, "dilation", 1)
+    pairs = padding_pairs(padding, ndim, ks, ds, ss)
+    mode = check_mode(padding_mode, "padding_mode")
+    mode = "zeros" if mode == "constant" else mode  # a layer has no fill value: constant means 0
+    spatial = tuple(x.shape[2:])
+    if any(l or r for l, r in pairs):
+        check_layer_padding(pairs, spatial, mode)
+    out = tuple(
+        _one_output_size(n, k, s, l, r, d, axis)
+        for axis, (n, k, s, (l, r), d) in enumerate(zip(spatial, ks, ss, pairs, ds))
+    )
+    return xp, x, w, b, ConvSpec(ss, pairs, ds, groups, mode, out)
+
+
+def tap_view(xp, xp_pad, tap, stride, dilation, out_spatial):
+    """The input values that kernel tap ``tap`` multiplies, for every output position.
+
+    Along each axis this is ``x_p[s*i + d*k]`` for ``i = 0 .. L_out - 1``: a strided slice.
+    """
+    index = tuple(
+        slice(d * k, d * k + s * (o - 1) + 1, s) for k, s, d, o in zip(tap, stride, dilation, out_spatial)
+    )
+    return xp_pad[(slice(None), slice(None)) + index]
+
+
+def correlate_padded(xp, x_pad, w, stride, dilation, groups, out_spatial):
+    """Grouped cross-correlation of an already padded input: the heart of every layer.
+
+    ``x_pad`` is ``(N, C, *S)``, ``w`` is ``(O, C/groups, *k)``; returns ``(N, O, *out_spatial)``.
+    """
+    n, c = x_pad.shape[:2]
+    o, cg = w.shape[:2]
+    og, P = o // groups, math.prod(out_spatial)
+    w_groups = xp.reshape(w, (groups, og, cg) + tuple(w.shape[2:]))
+    y = xp.zeros((n, groups, og, P), dtype=x_pad.dtype, device=device(x_pad))
+    for tap in itertools.product(*(range(k) for k in w.shape[2:])):
+        window = xp.reshape(tap_view(xp, x_pad, tap, stride, dilation, out_spatial), (n, groups, cg, P))
+        # (G, O_g, C_g) @ (N, G, C_g, P): the sum over input channels, one tap at a time.
+        y = y + w_groups[(...,) + tap] @ window
+    return xp.reshape(y, (n, o) + tuple(out_spatial))
+
+
+def add_bias(xp, y, b):
+    if b is None:
+        return y
+    return y + xp.reshape(b, (1, b.shape[0]) + (1,) * (y.ndim - 2))
+
+
+def conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
+    xp, x, w, b, spec = prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn)
+    x_pad, _ = pad_plan(xp, x, spec.padding, spec.padding_mode)
+    y = correlate_padded(xp, x_pad, w, spec.stride, spec.dilation, spec.groups, spec.out_spatial)
+    return add_bias(xp, y, b)
+
+
+_DOC = """{n}-D convolution layer (cross-correlation, as ``torch.nn.functional.conv{n}d``).
+
+.. math::
+
+    y[n, o, {i}] = b[o] + \\sum_c \\sum_{{{k}}} x_p[n, g C_g + c, {idx}] \\, w[o, c, {k}]
+
+with ``x_p`` the input padded by ``padding`` in ``padding_mode``, ``g`` the
+group of ``o``, and the output size per axis
+``floor((L + p_left + p_right - d*(k-1) - 1) / s) + 1`` (see :func:`output_size`).
+
+Parameters
+----------
+x : array, shape (N, C_in, {shape})
+    Integer input is computed in float64; float32 stays float32.
+w : array, shape (C_out, C_in/groups, {kshape})
+b : array, shape (C_out,), optional
+stride, dilation : int or tuple of {n} ints
+padding : int, tuple of {n} ints, tuple of {n} (left, right) pairs, "valid" or "same"
+    ``"same"`` keeps the size at stride 1; an even kernel's extra padding goes
+    on the right, as in PyTorch. ``"same"`` with ``stride > 1`` is an error.
+groups : int
+    Split channels into ``groups`` independent convolutions.
+padding_mode : str
+    Any mode of :func:`pad`: ``zeros``, ``reflect``, ``symmetric``,
+    ``replicate``, ``circular``, ``mean``, ``median``, ``first``, ``last``.
+    As in PyTorch, ``reflect`` needs padding < input length and ``circular``
+    (and ``symmetric``) padding <= input length.
+
+Returns
+-------
+y : array, shape (N, C_out, {oshape})
+    In the library, device and dtype of ``x``.
+
+Raises
+------
+ValueError
+    Wrong number of dimensions, channel counts that do not match ``groups``,
+    ``stride``/``dilation`` < 1, negative padding, unknown modes, ``"same"``
+    with stride > 1, a kernel larger than the padded input, empty arrays.
+TypeError
+    Arrays from different libraries, complex input, non-integer parameters.
+
+See Also
+--------
+conv{n}d_backward : gradients with respect to ``x``, ``w`` and ``b``.
+conv_transpose{n}d : the transposed convolution (the input gradient).
+"""
+
+
+def _doc(n):
+    names = {1: ("i", "k", "L"), 2: ("i, j", "k, l", "H, W"), 3: ("h, i, j", "m, k, l", "D, H, W")}[n]
+    taps = names[1].split(", ")
+    outs = names[0].split(", ")
+    idx = ", ".join(f"s {a} + d {t}" for a, t in zip(outs, taps))
+    shape = names[2]
+    kshape = ", ".join("k_" + c for c in shape.split(", "))
+    oshape = ", ".join(c + "_out" for c in shape.split(", "))
+    return _DOC.format(n=n, i=names[0], k=names[1], idx=idx, shape=shape, kshape=kshape, oshape=oshape)
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 1, "conv1d")
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 2, "conv2d")
+
+
+def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 3, "conv3d")
+
+
+for _n, _f in ((1, conv1d), (2, conv2d), (3, conv3d)):
+    _f.__doc__ = _doc(_n)
