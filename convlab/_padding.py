@@ -121,6 +121,8 @@ def _stat_weights(xp, x, side, k, mode, axis):
     # median: weight 1 on the middle value of the window (1/2 on each of the two
     # middle values for an even window), found by ranking the window.
     window = xp.take(x, xp.arange(start, start + k, device=dev), axis=axis)
+    if bool(xp.any(xp.isnan(window))):  # ranking would sort NaN last and hide it
+        raise ValueError("mode='median' takes a statistic of x, but the values it uses contain NaN")
     rank = xp.argsort(xp.argsort(window, axis=axis, stable=True), axis=axis, stable=True)
     if k % 2:
         a = xp.astype(rank == k // 2, dt)
@@ -158,7 +160,8 @@ def _border(xp, x, axis, width, plan):
         return xp.full(tuple(shape), src, dtype=x.dtype, device=device(x))
     if kind == "copy":
         return xp.take(x, xp.asarray(src, device=device(x)), axis=axis)
-    stat = xp.sum(src * x, axis=axis, keepdims=True)
+    # Mask rather than multiply: 0 * inf outside the window would be NaN.
+    stat = xp.sum(src * xp.where(src != 0, x, xp.zeros_like(x)), axis=axis, keepdims=True)
     return xp.broadcast_to(stat, tuple(shape))
 
 
@@ -190,9 +193,10 @@ def pad_plan(xp, x, pairs, mode, value=0.0, stat_length=(None, None)):
         parts.append(x)
         if right:
             parts.append(_border(xp, x, axis, right, rp))
-        if mode in _STAT_MODES and any(bool(xp.any(xp.isnan(p))) for p in (parts[0], parts[-1])):
+        borders = [p for p, width in ((parts[0], left), (parts[-1], right)) if width]
+        if mode in _STAT_MODES and any(bool(xp.any(xp.isnan(p))) for p in borders):
             # A statistic of a window holding NaN is NaN: refuse rather than fill the border with it.
-            raise ValueError(f"padding_mode/mode={mode!r} takes a statistic of x, but the values it uses contain NaN")
+            raise ValueError(f"mode={mode!r} takes a statistic of x, but the values it uses contain NaN")
         plans.append((axis, x.shape[axis], left, right, lp, rp))
         x = xp.concat(parts, axis=axis)
     return x, plans
@@ -244,7 +248,7 @@ def stat_pair(stat_length):
     return (k, k)
 
 
-def pad(x, pad_width, mode="zeros", *, value=0.0, stat_length=None, ndim=None):
+def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
     """Pad the trailing (spatial) axes of ``x``.
 
     For one axis of length ``n`` padded by ``(l, r)``, the output is
@@ -267,10 +271,10 @@ def pad(x, pad_width, mode="zeros", *, value=0.0, stat_length=None, ndim=None):
         ``3 2 | 1 2 3``), ``symmetric`` (mirror repeating the edge:
         ``2 1 | 1 2 3``), ``replicate`` (repeat the edge), ``circular`` (wrap
         around). See the module docstring for NumPy and PyTorch names.
-    value : float
-        The constant for ``mode="constant"``.
+    value : float, optional
+        The constant for ``mode="constant"`` (default 0); an error with other modes.
     stat_length : None, int or (int, int)
-        Window for ``mean``/``median``; ``None`` uses the whole axis.
+        Window for ``mean``/``median``; ``None`` uses the whole axis. An error with other modes.
     ndim : int, optional
         Number of trailing axes to pad when ``pad_width`` is an int or one pair.
 
@@ -296,7 +300,13 @@ def pad(x, pad_width, mode="zeros", *, value=0.0, stat_length=None, ndim=None):
     pairs = _pad_pairs(pad_width, x.ndim, ndim)
     if len(pairs) > x.ndim:
         raise ValueError(f"pad_width={pad_width!r} pads {len(pairs)} axes but x has only {x.ndim} (shape {x.shape})")
+    # Like numpy.pad, refuse options the mode would silently ignore.
+    if value is not None and mode != "constant":
+        raise ValueError(f"value={value!r} is only used by mode='constant', not mode={mode!r}")
+    if stat_length is not None and mode not in ("mean", "median"):
+        raise ValueError(f"stat_length={stat_length!r} is only used by mode='mean' or 'median', not mode={mode!r}")
     if mode == "constant":
+        value = 0.0 if value is None else value
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"value={value!r} is invalid: value must be a real number")
         value = float(value)
