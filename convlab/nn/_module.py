@@ -1,0 +1,151 @@
+"""The base classes: Parameter (an array and its gradient), Module, and Sequential."""
+
+from __future__ import annotations
+
+from .._backend import namespace
+
+
+class Parameter:
+    """A trainable array and the gradient of the loss with respect to it.
+
+    Attributes
+    ----------
+    value : array
+        The current value.
+    grad : array or None
+        The accumulated gradient ``dL/dvalue`` (same shape as ``value``),
+        or None before the first ``backward`` and after ``zero_grad``.
+    """
+
+    def __init__(self, value):
+        self.value = value
+        self.grad = None
+
+    def accumulate(self, grad):
+        """Add ``grad`` into ``.grad``: a parameter used twice gets the sum of both gradients."""
+        if grad.dtype != self.value.dtype:
+            # float64 input meeting a float32 layer computes in float64; casting the
+            # gradient back keeps the optimiser from silently turning the parameter float64.
+            grad = namespace(grad).astype(grad, self.value.dtype)
+        self.grad = grad if self.grad is None else self.grad + grad
+
+    def __repr__(self):
+        return f"Parameter(shape={tuple(self.value.shape)}, dtype={self.value.dtype})"
+
+
+class Module:
+    """Base class: ``forward`` computes, ``backward`` propagates a gradient back through it.
+
+    ``module(x)`` is ``module.forward(x)``. ``backward(grad_out)`` must follow a
+    ``forward``; it returns ``grad_in`` and adds parameter gradients into their
+    ``.grad`` (call :meth:`zero_grad` between steps, as in PyTorch).
+    """
+
+    # What the last forward stored for the backward; None until then, so that a
+    # backward without a forward fails with a clear message (see _saved).
+    _cache = None
+
+    def __call__(self, *inputs):
+        return self.forward(*inputs)
+
+    def forward(self, x):  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
+
+    def backward(self, grad_out):  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
+
+    def parameters(self):
+        """All :class:`Parameter` objects of this module and its children, in definition order."""
+        found = []
+        for value in vars(self).values():
+            items = value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                if isinstance(item, Parameter):
+                    found.append(item)
+                elif isinstance(item, Module):
+                    found.extend(item.parameters())
+        return found
+
+    def zero_grad(self):
+        """Forget accumulated gradients (set every ``.grad`` to None, PyTorch's default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, xp, device=None):
+        """Move every parameter to the array library ``xp`` (and ``device``), in place.
+
+        Parameters
+        ----------
+        xp : array namespace
+            For example ``array_api_compat.torch``, ``cupy`` or ``array_api_strict``;
+            the values are converted with ``xp.asarray``.
+        device : optional
+            A device of that library, for example ``"cuda"`` for torch.
+
+        Returns
+        -------
+        self
+            So that ``model = Sequential(...).to(cupy)`` reads naturally.
+
+        Notes
+        -----
+        The :class:`Parameter` objects stay the same objects, so an optimiser
+        built before ``to`` still sees them; its momentum buffers, though, stay
+        where they were: build the optimiser after moving the model.
+        """
+        kwargs = {} if device is None else {"device": device}
+        for p in self.parameters():
+            p.value = xp.asarray(p.value, **kwargs)
+            if p.grad is not None:
+                p.grad = xp.asarray(p.grad, **kwargs)
+        return self
+
+    def _saved(self):
+        """What the last ``forward`` stored, or a RuntimeError if there was none."""
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() was called before forward(): "
+                "run the forward pass first, it stores what the gradient needs"
+            )
+        return self._cache
+
+    def _check_grad_shape(self, grad_out, expected):
+        if tuple(grad_out.shape) != tuple(expected):
+            raise ValueError(
+                f"{type(self).__name__}.backward got grad_out of shape {tuple(grad_out.shape)}, "
+                f"but the last forward returned shape {tuple(expected)}"
+            )
+
+
+class Sequential(Module):
+    """Layers applied in order; the gradient flows back through them in reverse (the chain rule).
+
+    forward:  y = f_n(...f_2(f_1(x)))
+    backward: grad_x = J_1^T (J_2^T (... J_n^T grad_y))
+    """
+
+    def __init__(self, *layers):
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"layers[{i}]={layer!r} is invalid: expected a convlab.nn.Module")
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, grad_out):
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __repr__(self):
+        inner = "".join(f"\n  {layer!r}," for layer in self.layers)
+        return f"Sequential({inner}\n)"
