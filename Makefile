@@ -1,0 +1,97 @@
+# convlab: build the book and run every check from a fresh clone.
+#
+#   make book    build the HTML book (strict: any Sphinx warning fails)
+#   make test    unit tests, every notebook under nbval, then the strict book build
+#
+# Everything is installed into $(VENV); nothing outside it is touched.
+
+PYTHON ?= python3
+VENV ?= .venv
+# WITH_TORCH=1 adds PyTorch as an extra reference backend for the tests (CI sets it).
+WITH_TORCH ?= 0
+# Pinned: an unpinned torch from PyPI pulls gigabytes of CUDA packages.
+TORCH_SPEC ?= torch==2.13.0
+PYTEST_WORKERS ?= 2
+# Extra arguments for jupyter-lab; Jupyter refuses to run as root without --allow-root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
+BIN := $(VENV)/bin
+BOOK_STAMP := $(VENV)/.book-stamp
+TEST_STAMP := $(VENV)/.test-stamp
+TORCH_STAMP := $(VENV)/.torch-stamp
+TEST_DEPS := $(TEST_STAMP) $(if $(filter 1,$(WITH_TORCH)),$(TORCH_STAMP))
+
+# Kernel specs inside the venv win over a user-level "python3" kernel, so the
+# book build runs the notebooks with the venv's Python (and its convlab).
+export JUPYTER_PREFER_ENV_PATH := 1
+
+# The strict build, shared by `book` and `test`. --all re-reads every page, so a
+# warning in an unchanged page still fails the build.
+define build-book
+$(BIN)/jupyter-book build . -W -n --keep-going --all
+@echo "Book built: $(CURDIR)/_build/html/index.html"
+endef
+
+.DEFAULT_GOAL := help
+.PHONY: help book test unit-test nbval lab clean distclean
+
+help:
+	@echo "convlab targets:"
+	@echo "  make book       build the book into _build/html (strict, offline)"
+	@echo "  make test       unit tests + every notebook under nbval + strict book build"
+	@echo "                  (WITH_TORCH=1 also installs $(TORCH_SPEC) as a test reference)"
+	@echo "  make lab        open the notebooks in JupyterLab"
+	@echo "  make clean      remove the build output and caches (keeps $(VENV))"
+	@echo "  make distclean  clean, and remove $(VENV) too"
+
+# --- environment ------------------------------------------------------------
+
+$(BOOK_STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt -e .
+	touch $@
+
+$(TEST_STAMP): $(BOOK_STAMP) requirements-test.txt
+	$(BIN)/python -m pip install -r requirements-test.txt
+	touch $@
+
+$(TORCH_STAMP): $(TEST_STAMP)
+	$(BIN)/python -m pip install "$(TORCH_SPEC)"
+	touch $@
+
+# --- targets ----------------------------------------------------------------
+
+book: $(BOOK_STAMP)
+	$(build-book)
+
+test: unit-test nbval
+	$(build-book)
+
+# pytest exits 5 when it collects nothing; say so instead of failing silently.
+# --doctest-modules also runs the Examples sections of convlab's docstrings.
+unit-test: $(TEST_DEPS)
+	$(BIN)/python -m pytest tests convlab --doctest-modules -n $(PYTEST_WORKERS) || { rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make: pytest collected no unit tests in tests/" >&2; fi; exit $$rc; }
+
+# Strict output comparison (nbval's default, not --nbval-lax), in a kernel
+# started from the venv's own interpreter. nbval skips cells stored without an
+# execution count, so check_notebooks.py first insists that each is stored executed.
+nbval: $(TEST_DEPS)
+	$(BIN)/python tests/check_notebooks.py book
+	$(BIN)/python -m pytest --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly \
+	  -n $(PYTEST_WORKERS) --dist loadfile book || { rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make: nbval collected no notebooks in book/" >&2; fi; exit $$rc; }
+
+lab: $(BOOK_STAMP)
+	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install jupyterlab
+	$(BIN)/jupyter-lab --notebook-dir=book $(LAB_ARGS)
+
+clean:
+	rm -rf _build .jupyter_cache jupyter_execute .pytest_cache .hypothesis *.egg-info
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) \
+	  -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
