@@ -70,8 +70,10 @@ test: unit-test nbval
 
 # pytest exits 5 when it collects nothing; say so instead of failing silently.
 # --doctest-modules also runs the Examples sections of convlab's docstrings.
+# One BLAS/OpenMP thread per xdist worker: two workers on two cores, no oversubscription
+# (PyTorch's thread pool otherwise stalls tiny float64 matmuls under load).
 unit-test: $(TEST_DEPS)
-	$(BIN)/python -m pytest tests convlab --doctest-modules -n $(PYTEST_WORKERS) || { rc=$$?; \
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests convlab --doctest-modules -n $(PYTEST_WORKERS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make: pytest collected no unit tests in tests/" >&2; fi; exit $$rc; }
 
 # Strict output comparison (nbval's default, not --nbval-lax), in a kernel

@@ -94,7 +94,7 @@ def prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
     ks = tuple(w.shape[2:])
     ss = as_tuple(stride, ndim, "stride", 1)
     ds = as_tuple(dilation, ndim, "dilation", 1)
-    pairs = padding_pairs(padding, ndim, ks, ds, ss)
+    pairs = padding_pairs(padding, ndim, ks, ds, stride)  # raw stride: errors show what the user wrote
     mode = check_mode(padding_mode, "padding_mode")
     mode = "zeros" if mode == "constant" else mode  # a layer has no fill value: constant means 0
     spatial = tuple(x.shape[2:])

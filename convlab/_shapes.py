@@ -140,7 +140,7 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     ks = as_tuple(kernel_size, ndim, "kernel_size", 1)
     ss = as_tuple(stride, ndim, "stride", 1)
     ds = as_tuple(dilation, ndim, "dilation", 1)
-    pairs = padding_pairs(padding, ndim, ks, ds, ss)
+    pairs = padding_pairs(padding, ndim, ks, ds, stride)
     out = tuple(
         _one_output_size(n, k, s, pl, pr, d, axis)
         for axis, (n, k, s, (pl, pr), d) in enumerate(zip(sizes, ks, ss, pairs, ds))
