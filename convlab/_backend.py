@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import array_api_compat as _compat
 
-__all__ = ["namespace", "asarrays", "device", "is_numpy", "is_array"]
+__all__ = ["namespace", "asarrays", "device", "is_array"]
 
 
 def is_array(obj) -> bool:
     """True for an array of any library that array-api-compat knows."""
     return _compat.is_array_api_obj(obj)
-
-
-def is_numpy(xp) -> bool:
-    """True when ``xp`` is NumPy's namespace (used to guard NumPy-only fast paths)."""
-    return _compat.is_numpy_namespace(xp)
 
 
 def device(x):

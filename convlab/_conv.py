@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ._backend import asarrays, device
 from ._padding import check_layer_padding, check_mode, pad_plan
-from ._shapes import _one_output_size, as_tuple, check_int, padding_pairs
+from ._shapes import one_output_size, as_tuple, check_int, padding_pairs
 
 __all__ = ["conv1d", "conv2d", "conv3d"]
 
@@ -41,9 +41,6 @@ class ConvSpec:
     groups: int
     padding_mode: str
     out_spatial: tuple
-
-    def padded(self, x_spatial):
-        return tuple(n + l + r for n, (l, r) in zip(x_spatial, self.padding))
 
 
 def _check_shapes(x, w, b, ndim, groups, fn, w_layout="conv"):
@@ -101,7 +98,7 @@ def prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
     if any(l or r for l, r in pairs):
         check_layer_padding(pairs, spatial, mode)
     out = tuple(
-        _one_output_size(n, k, s, l, r, d, axis)
+        one_output_size(n, k, s, l, r, d, axis)
         for axis, (n, k, s, (l, r), d) in enumerate(zip(spatial, ks, ss, pairs, ds))
     )
     return xp, x, w, b, ConvSpec(ss, pairs, ds, groups, mode, out)

@@ -57,7 +57,7 @@ def check_mode(mode, name="mode"):
     raise ValueError(f"{name}={mode!r} is invalid: expected one of {', '.join(map(repr, PAD_MODES))}{hint}")
 
 
-def _source_index(t: int, n: int, mode: str) -> int:
+def source_index(t: int, n: int, mode: str) -> int:
     """Index of the signal value copied to position ``t`` (``t < 0`` or ``t >= n``).
 
     The signal is extended periodically, so widths beyond the signal repeat the
@@ -76,7 +76,7 @@ def _source_index(t: int, n: int, mode: str) -> int:
     return m if m < n else 2 * n - 1 - m
 
 
-def _pad_pairs(pad_width, x_ndim, ndim):
+def pad_pairs(pad_width, x_ndim, ndim):
     """One (left, right) pair per padded axis, leading axis first."""
     if isinstance(pad_width, (tuple, list)) and pad_width and all(
         isinstance(p, (tuple, list)) for p in pad_width
@@ -147,7 +147,7 @@ def _side_plan(xp, x, axis, side, width, mode, value, stat_length):
         return ("constant", 0.0 if mode == "zeros" else value)
     if mode in _COPY_MODES:
         ts = range(-width, 0) if side == "left" else range(n, n + width)
-        return ("copy", [_source_index(t, n, mode) for t in ts])
+        return ("copy", [source_index(t, n, mode) for t in ts])
     k = stat_length[0 if side == "left" else 1]
     return ("weights", _stat_weights(xp, x, side, k, mode, axis))
 
@@ -297,7 +297,7 @@ def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
     """
     xp, (x,) = asarrays(x, names=["x"])
     mode = check_mode(mode)
-    pairs = _pad_pairs(pad_width, x.ndim, ndim)
+    pairs = pad_pairs(pad_width, x.ndim, ndim)
     if len(pairs) > x.ndim:
         raise ValueError(f"pad_width={pad_width!r} pads {len(pairs)} axes but x has only {x.ndim} (shape {x.shape})")
     # Like numpy.pad, refuse options the mode would silently ignore.

@@ -142,13 +142,13 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     ds = as_tuple(dilation, ndim, "dilation", 1)
     pairs = padding_pairs(padding, ndim, ks, ds, stride)
     out = tuple(
-        _one_output_size(n, k, s, pl, pr, d, axis)
+        one_output_size(n, k, s, pl, pr, d, axis)
         for axis, (n, k, s, (pl, pr), d) in enumerate(zip(sizes, ks, ss, pairs, ds))
     )
     return out[0] if scalar else out
 
 
-def _one_output_size(n, k, s, pl, pr, d, axis):
+def one_output_size(n, k, s, pl, pr, d, axis):
     span = d * (k - 1) + 1
     padded = n + pl + pr
     if span > padded:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .._padding import _CONSTANT_MODES, _COPY_MODES, _pad_pairs, _source_index, check_mode, stat_pair
+from .._padding import _CONSTANT_MODES, _COPY_MODES, pad_pairs, source_index, check_mode, stat_pair
 from .._shapes import as_tuple, check_choice, check_int
 from ._symbols import _as_array, _as_vector, _Dense, _indices, _shape
 
@@ -146,7 +146,7 @@ def _pad_axis(a, axis, left, right, mode, value, stats):
         elif mode in _CONSTANT_MODES:
             out.append(value)
         elif mode in _COPY_MODES:
-            out.append(at(idx, _source_index(t, n, mode)))
+            out.append(at(idx, source_index(t, n, mode)))
         else:
             side = "left" if t < 0 else "right"
             key = (idx[:axis], idx[axis + 1 :], side)
@@ -212,7 +212,7 @@ def pad(x, pad_width, mode="zeros", *, value=0, stat_length=None, ndim=None):
     """
     a = _as_array(x, "x")
     mode = check_mode(mode)
-    pairs = _pad_pairs(pad_width, a.rank(), ndim)
+    pairs = pad_pairs(pad_width, a.rank(), ndim)
     if len(pairs) > a.rank():
         raise ValueError(f"pad_width={pad_width!r} pads {len(pairs)} axes but x has only {a.rank()} (shape {_shape(a)})")
     try:
