@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import convlab
+from helpers import check, make, to_xp
 from reference import (
     PADDING_MODES,
     conv_nd_naive,
@@ -21,28 +22,6 @@ from reference import (
 
 CONV = {1: convlab.conv1d, 2: convlab.conv2d, 3: convlab.conv3d}
 TORCH_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
-
-
-def make(rng, nd, *, n=2, c_in=4, c_out=6, groups=1, spatial=None, kernel=None, bias=True):
-    spatial = spatial or {1: (11,), 2: (7, 6), 3: (5, 4, 5)}[nd]
-    kernel = kernel or {1: (3,), 2: (3, 2), 3: (2, 3, 2)}[nd]
-    x = rng.standard_normal((n, c_in) + tuple(spatial))
-    w = rng.standard_normal((c_out, c_in // groups) + tuple(kernel))
-    b = rng.standard_normal(c_out) if bias else None
-    return x, w, b
-
-
-def to_xp(xp, *arrays):
-    return [None if a is None else xp.asarray(a) for a in arrays]
-
-
-def check(xp, out, expected, dtype=np.float64, tol=1e-11):
-    """``out`` is a native array of ``dtype`` equal to ``expected``."""
-    assert xp.is_native(out), f"output left the {xp.name} namespace: {type(out)}"
-    got = xp.to_numpy(out)
-    assert got.dtype == dtype, f"dtype {got.dtype}, expected {np.dtype(dtype)}"
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
 
 
 def torch_conv(x, w, b, nd, stride, pairs, dilation, groups, padding_mode):

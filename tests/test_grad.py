@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import convlab
+from helpers import check, make, to_xp
 from reference import (
     PADDING_MODES,
     conv_nd_backward_naive,
@@ -25,27 +26,6 @@ BACKWARD = {1: convlab.conv1d_backward, 2: convlab.conv2d_backward, 3: convlab.c
 TORCH_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 # padding modes for which the padded signal is a linear function of x (median picks a data-dependent value)
 LINEAR_MODES = tuple(m for m in PADDING_MODES if m != "median")
-
-
-def make(rng, nd, *, n=2, c_in=4, c_out=6, groups=1, spatial=None, kernel=None, bias=True):
-    spatial = spatial or {1: (11,), 2: (7, 6), 3: (5, 4, 5)}[nd]
-    kernel = kernel or {1: (3,), 2: (3, 2), 3: (2, 3, 2)}[nd]
-    x = rng.standard_normal((n, c_in) + tuple(spatial))
-    w = rng.standard_normal((c_out, c_in // groups) + tuple(kernel))
-    b = rng.standard_normal(c_out) if bias else None
-    return x, w, b
-
-
-def to_xp(xp, *arrays):
-    return [None if a is None else xp.asarray(a) for a in arrays]
-
-
-def check(xp, out, expected, dtype=np.float64, tol=1e-11):
-    assert xp.is_native(out), f"output left the {xp.name} namespace: {type(out)}"
-    got = xp.to_numpy(out)
-    assert got.dtype == dtype, f"dtype {got.dtype}, expected {np.dtype(dtype)}"
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
 
 
 def grad_out_for(rng, x, w, **kw):

@@ -6,35 +6,19 @@ import numpy as np
 import pytest
 
 import convlab
+from helpers import check, to_xp
+from helpers import make as _make
 from reference import conv_nd_backward_naive, conv_transpose_nd_naive
 
 TRANSPOSE = {1: convlab.conv_transpose1d, 2: convlab.conv_transpose2d}
 if hasattr(convlab, "conv_transpose3d"):
     TRANSPOSE[3] = convlab.conv_transpose3d
 BACKWARD = {1: convlab.conv1d_backward, 2: convlab.conv2d_backward, 3: convlab.conv3d_backward}
-needs_3d = pytest.mark.skipif(3 not in TRANSPOSE, reason="convlab exports no conv_transpose3d")
 
 
-def make(rng, nd, *, n=2, c_in=4, c_out=6, groups=1, spatial=None, kernel=None, bias=True):
+def make(rng, nd, *, spatial=None, **kw):
     """x (N, C_in, *S) and the transposed-layout weight w (C_in, C_out/groups, *k)."""
-    spatial = spatial or {1: (6,), 2: (4, 5), 3: (3, 4, 3)}[nd]
-    kernel = kernel or {1: (3,), 2: (3, 2), 3: (2, 3, 2)}[nd]
-    x = rng.standard_normal((n, c_in) + tuple(spatial))
-    w = rng.standard_normal((c_in, c_out // groups) + tuple(kernel))
-    b = rng.standard_normal(c_out) if bias else None
-    return x, w, b
-
-
-def to_xp(xp, *arrays):
-    return [None if a is None else xp.asarray(a) for a in arrays]
-
-
-def check(xp, out, expected, dtype=np.float64, tol=1e-11):
-    assert xp.is_native(out), f"output left the {xp.name} namespace: {type(out)}"
-    got = xp.to_numpy(out)
-    assert got.dtype == dtype, f"dtype {got.dtype}, expected {np.dtype(dtype)}"
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    return _make(rng, nd, spatial=spatial or {1: (6,), 2: (4, 5), 3: (3, 4, 3)}[nd], transposed=True, **kw)
 
 
 CASES = [
@@ -59,7 +43,7 @@ CASES = [
 ]
 
 
-PARAMS = [pytest.param(*c[1:], id=c[0], marks=needs_3d if c[1] == 3 else ()) for c in CASES]
+PARAMS = [pytest.param(*c[1:], id=c[0]) for c in CASES]
 
 
 @pytest.mark.parametrize("nd, overrides, kw", PARAMS)
