@@ -33,7 +33,7 @@ $(BIN)/jupyter-book build . -W -n --keep-going --all
 endef
 
 .DEFAULT_GOAL := help
-.PHONY: help book test unit-test nbval lab clean distclean
+.PHONY: help book test unit-test nbval outputs lab clean distclean
 
 help:
 	@echo "convlab targets:"
@@ -41,6 +41,7 @@ help:
 	@echo "  make test       unit tests + every notebook under nbval + strict book build"
 	@echo "                  (WITH_TORCH=1 also installs $(TORCH_SPEC) as a test reference)"
 	@echo "  make lab        open the notebooks in JupyterLab"
+	@echo "  make outputs    re-run every notebook in book/ and store its outputs (NB=book/x.ipynb for one)"
 	@echo "  make clean      remove the build output and caches (keeps $(VENV))"
 	@echo "  make distclean  clean, and remove $(VENV) too"
 
@@ -85,6 +86,10 @@ nbval: $(TEST_DEPS)
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly \
 	  -n $(PYTEST_WORKERS) --dist loadfile book || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make: nbval collected no notebooks in book/" >&2; fi; exit $$rc; }
+
+# Regenerate the stored outputs that nbval compares against, in a fresh kernel per notebook.
+outputs: $(BOOK_STAMP)
+	$(BIN)/python tests/execute_notebooks.py $(NB)
 
 lab: $(BOOK_STAMP)
 	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install jupyterlab
