@@ -22,8 +22,11 @@ def execute(path: Path, timeout: int = 300) -> float:
     for cell in nb.cells:  # no timestamps: a re-run that changes nothing leaves no diff
         cell.metadata.pop("execution", None)
     start = time.perf_counter()
-    NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(path.parent)}}).execute()
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
