@@ -10,11 +10,19 @@ convlab does not import it.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["PALETTE", "use_style", "ConvolutionFrame", "convolution_frames", "animate_convolution"]
+__all__ = [
+    "PALETTE",
+    "use_style",
+    "ConvolutionFrame",
+    "convolution_frames",
+    "OfflineAnimation",
+    "animate_convolution",
+]
 
 #: Okabe-Ito colour-blind-safe palette, by name.
 PALETTE = {
@@ -53,6 +61,43 @@ def use_style():
     )
 
 
+# matplotlib's JavaScript player draws its buttons with Font Awesome from a CDN;
+# offline those icons vanish. These characters need no font download.
+_BUTTON_TEXT = {
+    "fa fa-minus": "&minus;",
+    "fa fa-fast-backward": "|&#9664;",
+    "fa fa-step-backward": "&#9665;",
+    "fa fa-play fa-flip-horizontal": "&#9664;",
+    "fa fa-pause": "&#8214;",
+    "fa fa-play": "&#9654;",
+    "fa fa-step-forward": "&#9655;",
+    "fa fa-fast-forward": "&#9654;|",
+    "fa fa-plus": "+",
+}
+
+
+class OfflineAnimation:
+    """A matplotlib animation whose notebook display needs no network.
+
+    It shows as matplotlib's self-contained JavaScript player (frames embedded
+    as images), minus the one external stylesheet that player links to.
+    ``.animation`` is the underlying :class:`matplotlib.animation.FuncAnimation`.
+    """
+
+    def __init__(self, animation):
+        self.animation = animation
+
+    def to_jshtml(self) -> str:
+        html = self.animation.to_jshtml()
+        html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', "", html)
+        for icon, text in _BUTTON_TEXT.items():
+            html = html.replace(f'<i class="{icon}"></i>', text)
+        return html
+
+    def _repr_html_(self) -> str:
+        return self.to_jshtml()
+
+
 class ConvolutionFrame(NamedTuple):
     """One step of the sliding kernel: where it sits and what it produces."""
 
@@ -87,10 +132,9 @@ def animate_convolution(x, w, *, interval=700, title=None):
     """An animation of the flipped kernel sliding along ``x``, building the full output.
 
     Top: the signal (stems) with the flipped kernel under it at the current
-    step, bottom: the output so far. Returns a
-    :class:`matplotlib.animation.FuncAnimation`; with :func:`use_style` its
-    notebook display is self-contained JavaScript, so it also plays in the
-    static HTML book.
+    step, bottom: the output so far. Returns an :class:`OfflineAnimation`:
+    in a notebook it displays as self-contained JavaScript, so it also plays
+    in the static HTML book, with no network.
     """
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
@@ -129,4 +173,4 @@ def animate_convolution(x, w, *, interval=700, title=None):
 
     anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
     plt.close(fig)  # show the animation only, not a static copy of its last frame
-    return anim
+    return OfflineAnimation(anim)

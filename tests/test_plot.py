@@ -28,8 +28,15 @@ def test_frame_positions_are_the_flipped_kernel_window():
 
 def test_animation_has_one_frame_per_output():
     anim = plot.animate_convolution(np.arange(4.0), np.array([1.0, -1.0]))
-    assert len(list(anim.new_frame_seq())) == 4 + 2 - 1
-    anim._draw_was_started = True  # silence matplotlib's "deleted without rendering" warning
+    assert len(list(anim.animation.new_frame_seq())) == 4 + 2 - 1
+    anim.animation._draw_was_started = True  # silence matplotlib's "deleted without rendering" warning
+
+
+def test_animation_html_needs_no_network():
+    html = plot.animate_convolution(np.arange(3.0), np.array([1.0, -1.0]))._repr_html_()
+    assert "new Animation(" in html  # the JavaScript player is there
+    assert not re.search(r"https?://", html), "the animation links to something outside the page"
+    assert 'class="fa ' not in html  # every icon became plain text
 
 
 def test_palette_is_okabe_ito_hex():
