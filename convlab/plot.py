@@ -128,6 +128,13 @@ def convolution_frames(x, w):
     return frames
 
 
+def sum_caption(frame: ConvolutionFrame) -> str:
+    """``"6 + 0 + -3 = 3"``: the products of one step and their sum, as the animation titles them."""
+    # Adding 0.0 turns -0.0 (a zero times a negative tap) into 0, which reads better.
+    terms = " + ".join(f"{p + 0.0:.2g}" for p in frame.products)
+    return f"{terms} = {frame.value + 0.0:.3g}"
+
+
 def animate_convolution(x, w, *, interval=700, title=None):
     """An animation of the flipped kernel sliding along ``x``, building the full output.
 
@@ -167,8 +174,7 @@ def animate_convolution(x, w, *, interval=700, title=None):
         f = frames[i]
         kernel_line.set_data(f.positions, w[::-1])
         out_line.set_data(np.arange(i + 1), y[: i + 1])
-        terms = " + ".join(f"{p:.2g}" for p in f.products)
-        caption.set_text(f"{title + ': ' if title else ''}$y_{{{f.j}}}$ = {terms} = {f.value:.3g}")
+        caption.set_text(f"{title + ': ' if title else ''}$y_{{{f.j}}}$ = {sum_caption(f)}")
         return kernel_line, out_line, caption
 
     anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)

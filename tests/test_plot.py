@@ -59,3 +59,9 @@ def test_use_style_sets_the_palette_cycle():
 def test_bad_input(x, w):
     with pytest.raises(ValueError, match="1-D"):
         plot.convolution_frames(x, w)
+
+
+def test_caption_lists_products_without_negative_zero():
+    frames = plot.convolution_frames([3.0, 1.0], [2.0, -1.0])
+    # step 0: the flipped kernel [-1, 2] covers [0, 3] -> products 0*-1 and 3*2
+    assert plot.sum_caption(frames[0]) == "0 + 6 = 6"
