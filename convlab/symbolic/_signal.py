@@ -26,9 +26,9 @@ def _operands(x, w, mode):
     return _as_vector(x, "x"), _as_vector(w, "w"), check_choice(mode, "mode", _SIGNAL_MODES)
 
 
-def _crop(full, n, m, mode, same_start):
-    """The ``mode`` part of a full-length result (``n``, ``m``: the two input lengths), as an Array."""
-    short, long_ = min(n, m), max(n, m)
+def _crop(full, m, n, mode, same_start):
+    """The ``mode`` part of a full-length result (``m``, ``n``: the two input lengths), as an Array."""
+    short, long_ = min(m, n), max(m, n)
     if mode == "valid":
         full = full[short - 1 : long_]
     elif mode == "same":
@@ -39,18 +39,18 @@ def _crop(full, n, m, mode, same_start):
 def convolve(x, w, mode="full"):
     """Discrete linear convolution of two 1-D sequences, as ``numpy.convolve``.
 
-    .. math:: y_j = \\sum_k x_{j-k} w_k, \\qquad j = 0, \\dots, n + m - 2
+    .. math:: y_j = \\sum_k x_{j-k} w_k, \\qquad j = 0, \\dots, m + n - 2
 
-    with ``x`` zero outside ``0 .. n-1`` (``n = len(x)``, ``m = len(w)``).
+    with ``x`` zero outside ``0 .. m-1`` (``m = len(x)``, ``n = len(w)``, as in the book).
 
     Parameters
     ----------
     x, w : sequence of SymPy expressions or numbers
         Either may be the longer one (convolution is commutative).
     mode : {"full", "valid", "same"}
-        ``full``: all ``n + m - 1`` outputs. ``valid``: the ``max - min + 1``
+        ``full``: all ``m + n - 1`` outputs. ``valid``: the ``max - min + 1``
         outputs where the shorter sequence lies inside the longer.
-        ``same``: ``max(n, m)`` outputs starting at index ``(min(n, m) - 1) // 2``
+        ``same``: ``max(m, n)`` outputs starting at index ``(min(m, n) - 1) // 2``
         of the full result; for an odd kernel this centres it, for an even
         kernel of length ``2q`` the window starts ``q - 1`` samples in.
 
@@ -64,17 +64,18 @@ def convolve(x, w, mode="full"):
         Unknown ``mode`` or an empty sequence.
     """
     x, w, mode = _operands(x, w, mode)
-    n, m = len(x), len(w)
-    full = [sp.Add(*(x[j - k] * w[k] for k in range(m) if 0 <= j - k < n)) for j in range(n + m - 1)]
-    return _crop(full, n, m, mode, (min(n, m) - 1) // 2)
+    m, n = len(x), len(w)
+    full = [sp.Add(*(x[j - k] * w[k] for k in range(n) if 0 <= j - k < m)) for j in range(m + n - 1)]
+    return _crop(full, m, n, mode, (min(m, n) - 1) // 2)
 
 
 def correlate(x, w, mode="valid"):
     """Cross-correlation of two real 1-D sequences, as ``numpy.correlate``.
 
-    .. math:: z_k = \\sum_n x_{n + k - (m - 1)} w_n, \\qquad k = 0, \\dots, n + m - 2
+    .. math:: z_k = \\sum_i x_{i + k - (n - 1)} w_i, \\qquad k = 0, \\dots, m + n - 2
 
-    in ``full`` mode, so ``z_{m-1+t} = sum_n x_{n+t} w_n`` is ``w`` slid to lag ``t``.
+    in ``full`` mode (``m = len(x)``, ``n = len(w)``), so ``z_{n-1+t} = sum_i x_{i+t} w_i``
+    is ``w`` slid to lag ``t``.
     The full result equals ``convolve(x, w[::-1], "full")``.
 
     Parameters
@@ -82,8 +83,8 @@ def correlate(x, w, mode="valid"):
     x, w : sequence of SymPy expressions or numbers
     mode : {"valid", "same", "full"}
         As :func:`convolve`, except the ``same`` window: it starts at
-        ``(m - 1) // 2`` of the full result when ``len(x) >= len(w)`` but at
-        ``n // 2`` when ``w`` is the longer one. (NumPy swaps the arguments
+        ``(n - 1) // 2`` of the full result when ``len(x) >= len(w)`` but at
+        ``m // 2`` when ``w`` is the longer one. (NumPy swaps the arguments
         and reverses the output in that case, which moves the window by one
         for an even ``len(x)``; this reproduces it exactly.)
 
@@ -97,11 +98,11 @@ def correlate(x, w, mode="valid"):
         Unknown ``mode`` or an empty sequence.
     """
     x, w, mode = _operands(x, w, mode)
-    n, m = len(x), len(w)
+    m, n = len(x), len(w)
     full = [
-        sp.Add(*(x[i + k - (m - 1)] * w[i] for i in range(m) if 0 <= i + k - (m - 1) < n)) for k in range(n + m - 1)
+        sp.Add(*(x[i + k - (n - 1)] * w[i] for i in range(n) if 0 <= i + k - (n - 1) < m)) for k in range(m + n - 1)
     ]
-    return _crop(full, n, m, mode, (m - 1) // 2 if n >= m else n // 2)
+    return _crop(full, m, n, mode, (n - 1) // 2 if m >= n else m // 2)
 
 
 # --------------------------------------------------------------------------- padding

@@ -58,8 +58,9 @@ def kernel(name, n, centered=False):
     """A 1-D kernel of ``n`` real symbols.
 
     ``w_0 .. w_{n-1}`` by default; with ``centered=True`` an odd kernel
-    ``n = 2p + 1`` is indexed ``w_{-p} .. w_p``, so that
-    ``convolve(x, w, "same")`` reads ``y_j = sum_{m=-p}^{p} x_{j-m} w_m``.
+    ``n = 2r + 1`` is indexed ``w_{-r} .. w_r``, so that
+    ``convolve(x, w, "same")`` reads ``y_j = sum_{k=-r}^{r} x_{j-k} w_k``.
+    (The book calls the half-width ``r`` and keeps ``p`` for padding.)
 
     Raises
     ------
@@ -75,7 +76,7 @@ def kernel(name, n, centered=False):
     if not centered:
         return signal(name, n)
     if n % 2 == 0:
-        raise ValueError(f"n={n} is invalid with centered=True: a centred kernel needs an odd length 2p + 1")
+        raise ValueError(f"n={n} is invalid with centered=True: a centred kernel needs an odd length 2r + 1")
     return signal(name, n, start=-(n // 2))
 
 
