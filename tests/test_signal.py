@@ -21,34 +21,45 @@ def check_native(xp, y, dtype=np.float64):
     assert xp.to_numpy(y).dtype == dtype
 
 
-class TestConvolve:
-    @pytest.mark.parametrize("mode", MODES)
-    def test_matches_numpy_every_length(self, xp, mode, rng):
+# Each signal function with its NumPy and SciPy counterparts.
+PAIRS = {
+    "convolve": (convlab.convolve, np.convolve, "convolve"),
+    "correlate": (convlab.correlate, np.correlate, "correlate"),
+}
+
+
+@pytest.mark.parametrize("name", PAIRS)
+@pytest.mark.parametrize("mode", MODES)
+class TestAgainstReferences:
+    def test_matches_numpy_every_length(self, xp, name, mode, rng):
         """Kernel lengths 1..8 against signal lengths 1..9: even kernels, kernels longer than x."""
+        ours, numpy_ref, _ = PAIRS[name]
         for n, k in itertools.product(range(1, 10), range(1, 9)):
             x, w = rng.normal(size=n), rng.normal(size=k)
-            y = convlab.convolve(xp.asarray(x), xp.asarray(w), mode)
+            y = ours(xp.asarray(x), xp.asarray(w), mode)
             np.testing.assert_allclose(
-                xp.to_numpy(y), np.convolve(x, w, mode), rtol=1e-12, atol=1e-12, err_msg=f"n={n} k={k}"
+                xp.to_numpy(y), numpy_ref(x, w, mode), rtol=1e-12, atol=1e-12, err_msg=f"n={n} k={k}"
             )
         check_native(xp, y)
 
-    def test_default_mode_is_full(self, rng):
-        x, w = rng.normal(size=6), rng.normal(size=3)
-        np.testing.assert_allclose(convlab.convolve(x, w), np.convolve(x, w, "full"), rtol=1e-12)
-
-    @pytest.mark.parametrize("mode", MODES)
-    def test_matches_scipy(self, mode, rng):
+    def test_matches_scipy(self, name, mode, rng):
         import scipy.signal
 
+        ours, _, scipy_name = PAIRS[name]
         # scipy's "same" keeps len(x) (numpy keeps max(len)): they agree for len(x) >= len(w).
         for n, k in itertools.product(range(1, 10), range(1, 9)):
             if mode == "same" and k > n:
                 continue
             x, w = rng.normal(size=n), rng.normal(size=k)
             np.testing.assert_allclose(
-                convlab.convolve(x, w, mode), scipy.signal.convolve(x, w, mode), rtol=1e-10, atol=1e-12
+                ours(x, w, mode), getattr(scipy.signal, scipy_name)(x, w, mode), rtol=1e-10, atol=1e-12
             )
+
+
+class TestConvolve:
+    def test_default_mode_is_full(self, rng):
+        x, w = rng.normal(size=6), rng.normal(size=3)
+        np.testing.assert_allclose(convlab.convolve(x, w), np.convolve(x, w, "full"), rtol=1e-12)
 
     def test_lists(self):
         y = convlab.convolve([1, 2, 3], [0, 1, 0.5])
@@ -77,31 +88,9 @@ class TestConvolve:
 
 
 class TestCorrelate:
-    @pytest.mark.parametrize("mode", MODES)
-    def test_matches_numpy_every_length(self, xp, mode, rng):
-        for n, k in itertools.product(range(1, 10), range(1, 9)):
-            x, w = rng.normal(size=n), rng.normal(size=k)
-            y = convlab.correlate(xp.asarray(x), xp.asarray(w), mode)
-            np.testing.assert_allclose(
-                xp.to_numpy(y), np.correlate(x, w, mode), rtol=1e-12, atol=1e-12, err_msg=f"n={n} k={k}"
-            )
-        check_native(xp, y)
-
     def test_default_mode_is_valid(self, rng):
         x, w = rng.normal(size=7), rng.normal(size=3)
         np.testing.assert_allclose(convlab.correlate(x, w), np.correlate(x, w, "valid"), rtol=1e-12)
-
-    @pytest.mark.parametrize("mode", MODES)
-    def test_matches_scipy(self, mode, rng):
-        import scipy.signal
-
-        for n, k in itertools.product(range(1, 10), range(1, 9)):
-            if mode == "same" and k > n:
-                continue
-            x, w = rng.normal(size=n), rng.normal(size=k)
-            np.testing.assert_allclose(
-                convlab.correlate(x, w, mode), scipy.signal.correlate(x, w, mode), rtol=1e-10, atol=1e-12
-            )
 
     def test_lists_and_integers(self):
         y = convlab.correlate([1, 2, 3, 4], [1, -1], "full")
