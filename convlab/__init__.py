@@ -9,11 +9,14 @@ array_api_strict). The public names:
   :func:`conv_transpose1d`, :func:`conv_transpose2d`, :func:`conv_transpose3d`
 * shapes: :func:`output_size`, :func:`same_padding`
 * checking: :func:`gradcheck`
+* speed: every convolution takes ``method="auto" | "direct" | "gemm" | "fft"``;
+  :func:`memory_budget` / :func:`set_memory_budget` bound their scratch space
 * submodules: :mod:`convlab.nn` (layers that learn), :mod:`convlab.symbolic` (SymPy)
 """
 
 from ._check import gradcheck
 from ._conv import conv1d, conv2d, conv3d
+from ._memory import memory_budget, set_memory_budget
 from ._grad import (
     conv1d_backward,
     conv2d_backward,
@@ -44,7 +47,9 @@ __all__ = [
     "convolve",
     "correlate",
     "gradcheck",
+    "memory_budget",
     "output_size",
     "pad",
     "same_padding",
+    "set_memory_budget",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import array_api_compat as _compat
 
-__all__ = ["namespace", "asarrays", "device", "is_array"]
+__all__ = ["namespace", "asarrays", "device", "is_array", "matmul_into"]
 
 
 def is_array(obj) -> bool:
@@ -98,3 +98,18 @@ def asarrays(*arrays, names=None):
     if len(floats) > 1:
         out = [None if a is None else xp.astype(a, xp.float64) for a in out]
     return xp, out
+
+
+def matmul_into(xp, a, b, out) -> bool:
+    """Write ``a @ b`` into ``out`` without a temporary where the library allows it.
+
+    Returns False when it could not (then the caller keeps ``a @ b`` itself).
+    Only NumPy's ``matmul`` takes an ``out=`` argument; it saves one full copy
+    of every GEMM block.
+    """
+    if not _compat.is_numpy_namespace(xp):
+        return False
+    import numpy as np
+
+    np.matmul(a, b, out=out)
+    return True

@@ -12,10 +12,17 @@ input channels and ``O_g = C_out / groups`` output channels per group). With
 several spatial axes, ``i``, ``k``, ``s`` and ``d`` are tuples and the products
 are taken per axis.
 
-The sum over ``k`` is a loop over the kernel's taps (a handful), and the sum
-over ``c`` is a matrix product: for each tap, a strided view of the input is
-multiplied by that tap's ``(O_g, C_g)`` weight matrix. No Python loop ever runs
-over output positions.
+Three paths compute the same sum (``method=``):
+
+* ``direct``, here: the sum over ``k`` is a loop over the kernel's taps (a
+  handful), and the sum over ``c`` a matrix product: each tap's strided view of
+  the input times that tap's ``(O_g, C_g)`` weight matrix. It is the definition,
+  and the reference the other paths are tested against.
+* ``gemm`` (:mod:`convlab._gemm`): the tap views stacked into a windows matrix,
+  then one matrix product per group, in blocks within the memory budget.
+* ``fft`` (:mod:`convlab._fft`, 1-D): overlap-add FFTs, for long kernels.
+
+No Python loop ever runs over output positions.
 """
 
 from __future__ import annotations
@@ -24,9 +31,12 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from . import _fft, _gemm
 from ._backend import asarrays, device
+from ._fft import FFT_MIN_TAPS
+from ._gemm import tap_index
 from ._padding import check_layer_padding, check_mode, pad_plan
-from ._shapes import one_output_size, as_tuple, check_int, padding_pairs
+from ._shapes import as_tuple, check_choice, check_int, one_output_size, padding_pairs
 
 __all__ = ["conv1d", "conv2d", "conv3d"]
 
@@ -109,10 +119,28 @@ def tap_view(xp, xp_pad, tap, stride, dilation, out_spatial):
 
     Along each axis this is ``x_p[s*i + d*k]`` for ``i = 0 .. L_out - 1``: a strided slice.
     """
-    index = tuple(
-        slice(d * k, d * k + s * (o - 1) + 1, s) for k, s, d, o in zip(tap, stride, dilation, out_spatial)
-    )
-    return xp_pad[(slice(None), slice(None)) + index]
+    return xp_pad[tap_index(tap, stride, dilation, out_spatial)]
+
+
+METHODS = ("auto", "direct", "gemm", "fft")
+
+
+def choose_method(method, fn, ndim, kernel, stride, allow_fft=True):
+    """The path to take: ``method`` checked, and ``"auto"`` resolved.
+
+    ``auto`` takes the FFT for a 1-D forward pass with at least ``FFT_MIN_TAPS``
+    taps at stride 1 (where the FFT's cost per output no longer grows with the
+    kernel) and the GEMM path everywhere else.
+    """
+    method = check_choice(method, "method", METHODS)
+    if method == "fft" and not (allow_fft and ndim == 1):
+        where = f"{fn}" if allow_fft else f"{fn} (the backward pass and transposed convolutions)"
+        raise ValueError(f"method='fft' is not available for {where}; use 'gemm' or 'direct'")
+    if method != "auto":
+        return method
+    if allow_fft and ndim == 1 and kernel[0] >= FFT_MIN_TAPS and tuple(stride) == (1,):
+        return "fft"
+    return "gemm"
 
 
 def correlate_padded(xp, x_pad, w, stride, dilation, groups, out_spatial):
@@ -138,10 +166,14 @@ def add_bias(xp, y, b):
     return y + xp.reshape(b, (1, b.shape[0]) + (1,) * (y.ndim - 2))
 
 
-def conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
+_FORWARD = {"direct": correlate_padded, "gemm": _gemm.forward, "fft": _fft.correlate_padded}
+
+
+def conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, method, ndim, fn):
     xp, x, w, b, spec = prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn)
+    path = choose_method(method, fn, ndim, tuple(w.shape[2:]), spec.stride)
     x_pad, _ = pad_plan(xp, x, spec.padding, spec.padding_mode)
-    y = correlate_padded(xp, x_pad, w, spec.stride, spec.dilation, spec.groups, spec.out_spatial)
+    y = _FORWARD[path](xp, x_pad, w, spec.stride, spec.dilation, spec.groups, spec.out_spatial)
     return add_bias(xp, y, b)
 
 
@@ -172,6 +204,13 @@ padding_mode : str
     ``replicate``, ``circular``, ``mean``, ``median``, ``first``, ``last``.
     As in PyTorch, ``reflect`` needs padding < input length and ``circular``
     (and ``symmetric``) padding <= input length.
+method : {{"auto", "direct", "gemm", "fft"}}
+    How to compute the same result. ``direct`` sums one strided view per
+    kernel tap (the definition); ``gemm`` builds the windows matrix and does
+    one matrix product per group, in blocks within :func:`memory_budget`;
+    ``fft`` (1-D only) uses overlap-add FFTs, fastest for long kernels.
+    ``auto`` picks ``fft`` for a 1-D kernel of at least 64 taps at stride 1
+    and ``gemm`` otherwise.
 
 Returns
 -------
@@ -205,16 +244,16 @@ def _doc(n):
     return _DOC.format(n=n, i=names[0], k=names[1], idx=idx, shape=shape, kshape=kshape, oshape=oshape)
 
 
-def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 1, "conv1d")
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", method="auto"):
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, method, 1, "conv1d")
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 2, "conv2d")
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", method="auto"):
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, method, 2, "conv2d")
 
 
-def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 3, "conv3d")
+def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", method="auto"):
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, method, 3, "conv3d")
 
 
 for _n, _f in ((1, conv1d), (2, conv2d), (3, conv3d)):

@@ -20,8 +20,9 @@ from __future__ import annotations
 import itertools
 import math
 
+from . import _gemm
 from ._backend import asarrays, device
-from ._conv import _check_shapes, add_bias, correlate_padded, prepare, tap_view
+from ._conv import _check_shapes, add_bias, choose_method, correlate_padded, prepare, tap_view
 from ._padding import pad_plan, pad_backward
 from ._shapes import as_tuple, check_int
 
@@ -84,17 +85,21 @@ def weight_gradient(xp, g, x_pad, w_shape, stride, dilation, groups):
     return xp.reshape(grad, tuple(w_shape))
 
 
-def conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
+def conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, method, ndim, fn):
     xp, x, w, b, spec = prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn)
+    path = choose_method(method, f"{fn}_backward", ndim, tuple(w.shape[2:]), spec.stride, allow_fft=False)
     _, (_, g) = asarrays(x, grad_out, names=["x", "grad_out"])  # TypeError if from another library
-    g = xp.astype(g, x.dtype)
+    g = xp.astype(g, x.dtype, copy=False)
     want = (x.shape[0], w.shape[0]) + spec.out_spatial
     if tuple(g.shape) != want:
         raise ValueError(f"{fn}_backward: grad_out has shape {tuple(g.shape)}; expected {want}, the shape of y")
     x_pad, plans = pad_plan(xp, x, spec.padding, spec.padding_mode)
     grad_b = None if b is None else xp.sum(g, axis=(0,) + tuple(range(2, g.ndim)))
-    grad_w = weight_gradient(xp, g, x_pad, w.shape, spec.stride, spec.dilation, spec.groups)
-    grad_x_pad = input_gradient(xp, g, w, spec.stride, spec.dilation, spec.groups, x_pad.shape[2:])
+    if path == "gemm":
+        grad_x_pad, grad_w = _gemm.backward(xp, g, x_pad, w, spec.stride, spec.dilation, spec.groups)
+    else:  # the formulas as the book derives them, one tap at a time
+        grad_w = weight_gradient(xp, g, x_pad, w.shape, spec.stride, spec.dilation, spec.groups)
+        grad_x_pad = input_gradient(xp, g, w, spec.stride, spec.dilation, spec.groups, x_pad.shape[2:])
     return pad_backward(xp, grad_x_pad, plans), grad_w, grad_b
 
 
@@ -121,6 +126,12 @@ Parameters
 grad_out : array, shape of ``conv{n}d(x, w, b, ...)``
 x, w, b, stride, padding, dilation, groups, padding_mode
     Exactly as passed to :func:`conv{n}d`.
+method : {{"auto", "direct", "gemm"}}
+    ``direct`` computes the formulas above one kernel tap at a time;
+    ``gemm`` (what ``auto`` picks) computes the weight gradient as one matrix
+    product with the windows matrix and the input gradient by folding
+    ``W^T G`` back onto the input ("col2im"), in blocks within
+    :func:`memory_budget`. ``fft`` is not available here.
 
 Returns
 -------
@@ -130,19 +141,25 @@ grad_x, grad_w, grad_b : arrays
 """
 
 
-def conv1d_backward(grad_out, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    return conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, 1, "conv1d")
+def conv1d_backward(
+    grad_out, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", method="auto"
+):
+    return conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, method, 1, "conv1d")
 
 
-def conv2d_backward(grad_out, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    return conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, 2, "conv2d")
+def conv2d_backward(
+    grad_out, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", method="auto"
+):
+    return conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, method, 2, "conv2d")
 
 
-def conv3d_backward(grad_out, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    return conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, 3, "conv3d")
+def conv3d_backward(
+    grad_out, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", method="auto"
+):
+    return conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, method, 3, "conv3d")
 
 
-def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, ndim, fn):
+def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, method, ndim, fn):
     xp, (x, w, b) = asarrays(x, w, b, names=["x", "w", "b"])
     groups = check_int(groups, "groups", 1)
     _check_shapes(x, w, b, ndim, groups, fn, w_layout="transpose")
@@ -166,7 +183,9 @@ def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups
         full.append(length)
     # The transposed convolution *is* the input gradient of a convolution whose
     # weight has the (C_in, C_out/groups) layout that PyTorch stores here.
-    y = input_gradient(xp, x, w, ss, ds, groups, tuple(full))
+    path = choose_method(method, fn, ndim, ks, ss, allow_fft=False)
+    gradient = _gemm.input_gradient if path == "gemm" else input_gradient
+    y = gradient(xp, x, w, ss, ds, groups, tuple(full))
     crop = tuple(slice(p, n - p) for p, n in zip(ps, full))
     return add_bias(xp, y[(slice(None), slice(None)) + crop], b)
 
@@ -193,6 +212,10 @@ stride, padding, dilation : int or tuple of {n} ints
 output_padding : int or tuple of {n} ints
     Extra length on the right; must be smaller than ``stride`` or ``dilation``.
 groups : int
+method : {{"auto", "direct", "gemm"}}
+    As in :func:`conv{n}d_backward`: ``direct`` scatters the input into zeros
+    and correlates with the reversed kernel; ``gemm`` (``auto``) folds ``W^T X``
+    back onto the output (col2im).
 
 Returns
 -------
@@ -200,16 +223,22 @@ y : array, shape (N, C_out, *out)
 """
 
 
-def conv_transpose1d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
-    return conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 1, "conv_transpose1d")
+def conv_transpose1d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1, method="auto"):
+    return conv_transpose_nd(
+        x, w, b, stride, padding, output_padding, dilation, groups, method, 1, "conv_transpose1d"
+    )
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
-    return conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 2, "conv_transpose2d")
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1, method="auto"):
+    return conv_transpose_nd(
+        x, w, b, stride, padding, output_padding, dilation, groups, method, 2, "conv_transpose2d"
+    )
 
 
-def conv_transpose3d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
-    return conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 3, "conv_transpose3d")
+def conv_transpose3d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1, method="auto"):
+    return conv_transpose_nd(
+        x, w, b, stride, padding, output_padding, dilation, groups, method, 3, "conv_transpose3d"
+    )
 
 
 for _n in (1, 2, 3):

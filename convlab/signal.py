@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from . import _fft, _gemm
 from ._backend import asarrays, device
-from ._conv import correlate_padded
+from ._conv import METHODS, correlate_padded
 from ._padding import pad_plan
 from ._shapes import check_choice
 
@@ -36,16 +37,27 @@ def _signals(x, w, fn):
     return xp, x, w
 
 
-def _full_convolution(xp, x, w):
+def _path(method, m, n):
+    """``method`` checked; ``auto`` takes the FFT once both sequences have at least 64 samples."""
+    method = check_choice(method, "method", METHODS)
+    if method != "auto":
+        return method
+    return "fft" if min(m, n) >= _fft.FFT_MIN_TAPS else "direct"
+
+
+def _full_convolution(xp, x, w, method="auto"):
     """All ``m + n - 1`` values of ``x * w``: slide the reversed kernel over the zero-padded signal."""
     if w.shape[0] > x.shape[0]:
         x, w = w, x  # convolution commutes; loop over the shorter one's taps
     k = w.shape[0]
-    x3 = xp.reshape(x, (1, 1, x.shape[0]))
-    x_pad, _ = pad_plan(xp, x3, ((k - 1, k - 1),), "zeros")
-    w_flipped = xp.reshape(xp.flip(w), (1, 1, k))
     out = x.shape[0] + k - 1
-    return xp.reshape(correlate_padded(xp, x_pad, w_flipped, (1,), (1,), 1, (out,)), (out,))
+    x3, w3 = xp.reshape(x, (1, 1, x.shape[0])), xp.reshape(w, (1, 1, k))
+    path = _path(method, x.shape[0], k)
+    if path == "fft":
+        return xp.reshape(_fft.full_convolution(xp, x3, w3), (out,))
+    x_pad, _ = pad_plan(xp, x3, ((k - 1, k - 1),), "zeros")
+    core = correlate_padded if path == "direct" else _gemm.forward
+    return xp.reshape(core(xp, x_pad, xp.flip(w3, axis=-1), (1,), (1,), 1, (out,)), (out,))
 
 
 def _mode_slice(mode, m, n, start_same):
@@ -57,7 +69,7 @@ def _mode_slice(mode, m, n, start_same):
     return slice(start_same, start_same + longest)
 
 
-def convolve(x, w, mode="full"):
+def convolve(x, w, mode="full", method="auto"):
     """Discrete linear convolution of two 1-D signals, as ``numpy.convolve``.
 
     .. math:: y_j = \\sum_k x_{j-k} \\, w_k \\quad (x \\text{ zero outside its range})
@@ -71,6 +83,10 @@ def convolve(x, w, mode="full"):
         from the left end of ``full``, as NumPy does. ``valid``: only complete
         overlaps, length ``max(m, n) - min(m, n) + 1`` (``m - n + 1`` for a
         kernel no longer than the signal).
+    method : {"auto", "direct", "gemm", "fft"}
+        How to compute it; every method gives the same values. ``fft`` uses
+        overlap-add FFTs (like ``scipy.signal.oaconvolve``); ``auto`` takes it
+        when both sequences have at least 64 samples and the direct sum otherwise.
 
     Returns
     -------
@@ -85,10 +101,10 @@ def convolve(x, w, mode="full"):
     check_choice(mode, "mode", _MODES)
     xp, x, w = _signals(x, w, "convolve")
     m, n = x.shape[0], w.shape[0]
-    return _full_convolution(xp, x, w)[_mode_slice(mode, m, n, (min(m, n) - 1) // 2)]
+    return _full_convolution(xp, x, w, method)[_mode_slice(mode, m, n, (min(m, n) - 1) // 2)]
 
 
-def correlate(x, w, mode="valid"):
+def correlate(x, w, mode="valid", method="auto"):
     """Cross-correlation of two 1-D signals, as ``numpy.correlate`` (real input).
 
     .. math:: c_j = \\sum_n x_{n + j} \\, w_n
@@ -103,6 +119,10 @@ def correlate(x, w, mode="valid"):
     mode : {"valid", "same", "full"}
         Output lengths as in :func:`convolve`. The ``full`` result holds lags
         ``-(n - 1) .. m - 1``.
+    method : {"auto", "direct", "gemm", "fft"}
+        How to compute it; every method gives the same values. ``fft`` uses
+        overlap-add FFTs (like ``scipy.signal.oaconvolve``); ``auto`` takes it
+        when both sequences have at least 64 samples and the direct sum otherwise.
 
     Returns
     -------
@@ -112,7 +132,7 @@ def correlate(x, w, mode="valid"):
     xp, x, w = _signals(x, w, "correlate")
     m, n = x.shape[0], w.shape[0]
     start = (min(m, n) - 1) // 2 if m >= n else min(m, n) // 2
-    return _full_convolution(xp, x, xp.flip(w))[_mode_slice(mode, m, n, start)]
+    return _full_convolution(xp, x, xp.flip(w), method)[_mode_slice(mode, m, n, start)]
 
 
 class Autocorrelation(NamedTuple):
@@ -122,7 +142,7 @@ class Autocorrelation(NamedTuple):
     lags: object
 
 
-def autocorrelate(x, mode="full", *, normalize=None, demean=False):
+def autocorrelate(x, mode="full", *, normalize=None, demean=False, method="auto"):
     """Autocorrelation of a 1-D signal with the lag of every value.
 
     .. math:: r_\\ell = \\sum_n x_{n + \\ell} \\, x_n, \\qquad \\ell = -(m-1), \\dots, m-1
@@ -138,6 +158,10 @@ def autocorrelate(x, mode="full", *, normalize=None, demean=False):
         of products in each sum); ``coeff`` by ``r_0`` so that lag 0 is 1.
     demean : bool
         Subtract the mean of ``x`` first (usual when looking for a period).
+    method : {"auto", "direct", "gemm", "fft"}
+        How to compute it; every method gives the same values. ``fft`` uses
+        overlap-add FFTs (like ``scipy.signal.oaconvolve``); ``auto`` takes it
+        when the signal has at least 64 samples and the direct sum otherwise.
 
     Returns
     -------
@@ -158,7 +182,7 @@ def autocorrelate(x, mode="full", *, normalize=None, demean=False):
     if demean:
         x = x - xp.mean(x)
     m = x.shape[0]
-    full = _full_convolution(xp, x, xp.flip(x))
+    full = _full_convolution(xp, x, xp.flip(x), method)
     lags = xp.arange(-(m - 1), m, dtype=xp.int64, device=device(x))
     if normalize == "biased":
         full = full / m

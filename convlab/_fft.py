@@ -1,0 +1,112 @@
+"""The FFT path: overlap-add convolution for long kernels (1-D).
+
+Convolving with an ``n``-tap kernel costs ``n`` multiply-adds per output
+directly, but about ``log(nfft)`` per output through the FFT, which wins once
+``n`` reaches a few dozen. One FFT of a whole long signal would be large and
+its length awkward, so the signal is cut into segments of ``B`` samples, each
+segment is convolved through an FFT of ``nfft = B + n - 1`` points, and the
+``n - 1``-sample tails that spill into the next segment are added on
+("overlap-add", as ``scipy.signal.oaconvolve`` does). Channels are summed in
+the frequency domain: for every frequency the channel mixing is one small
+matrix product.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._backend import device
+from ._memory import memory_budget
+
+__all__ = ["full_convolution"]
+
+
+def _segment_length(taps: int, length: int) -> tuple[int, int]:
+    """``(nfft, B)``: an FFT size (a power of two) about 4 times the kernel, and the segment it fits."""
+    whole = 1 << (length + taps - 2).bit_length()  # one FFT for the whole signal
+    nfft = min(whole, max(64, 1 << (4 * taps - 1).bit_length()))
+    return nfft, nfft - taps + 1
+
+
+def full_convolution(xp, x, h):
+    """``out[n, o] = sum_c x[n, c] * h[o, c]`` (full linear convolution), all ``L + K - 1`` samples.
+
+    ``x`` is ``(N, C, L)``, ``h`` is ``(O, C, K)``; the result is ``(N, O, L + K - 1)``
+    in the dtype of ``x``.
+    """
+    n, c, length = x.shape
+    o, _, taps = h.shape
+    nfft, seg = _segment_length(taps, length)
+    total = length + taps - 1
+    n_seg = -(-length // seg)
+    # Spectrum of the kernel, laid out (F, C, O) for the per-frequency channel mixing.
+    h_f = xp.permute_dims(xp.fft.rfft(h, n=nfft, axis=-1), (2, 1, 0))
+    out = xp.zeros((n, o, n_seg * seg + taps - 1), dtype=x.dtype, device=device(x))
+    # Each segment holds spectra for C inputs and O outputs plus an nfft-point result per output.
+    itemsize = xp.finfo(x.dtype).bits // 8
+    per_segment = n * (c + o) * (nfft // 2 + 1) * 2 * itemsize + n * o * nfft * itemsize
+    chunk = max(1, memory_budget() // max(1, per_segment))
+    x_full = xp.concat([x, xp.zeros((n, c, n_seg * seg - length), dtype=x.dtype, device=device(x))], axis=-1)
+    for s0 in range(0, n_seg, chunk):
+        s1 = min(n_seg, s0 + chunk)
+        segments = xp.reshape(x_full[..., s0 * seg : s1 * seg], (n, c, s1 - s0, seg))
+        x_f = xp.fft.rfft(segments, n=nfft, axis=-1)  # (N, C, S, F)
+        if c == 1:  # one input channel: a plain product, not millions of 1 x 1 matrix products
+            y_f = x_f * xp.permute_dims(h_f[:, 0, :], (1, 0))[None, :, None, :]
+        else:
+            mixed = xp.permute_dims(x_f, (0, 2, 3, 1))[..., None, :] @ h_f  # (N, S, F, 1, C) @ (F, C, O)
+            y_f = xp.permute_dims(mixed[..., 0, :], (0, 3, 1, 2))  # (N, O, S, F)
+        y = xp.astype(xp.fft.irfft(y_f, n=nfft, axis=-1), x.dtype)  # (N, O, S, nfft)
+        _overlap_add(xp, out, y, s0 * seg, seg)
+    return out[..., :total]
+
+
+def _overlap_add(xp, out, y, start, seg):
+    """Add segment results ``y`` (N, O, S, nfft) into ``out`` at ``start + i * seg``."""
+    n, o, s, nfft = y.shape
+    heads = xp.reshape(y[..., :seg], (n, o, s * seg))
+    stop = start + s * seg
+    out[..., start:stop] = out[..., start:stop] + heads
+    tail = nfft - seg
+    if tail == 0:
+        return
+    if tail <= seg:
+        # The tail of segment i lands on the head of segment i + 1: pad every tail to a whole
+        # segment and add them all, shifted by one segment, in a single operation.
+        zeros = xp.zeros((n, o, s, seg - tail), dtype=y.dtype, device=device(y))
+        tails = xp.reshape(xp.concat([y[..., seg:], zeros], axis=-1), (n, o, s * seg))
+        a = start + seg
+        width = min(s * seg, out.shape[-1] - a)
+        out[..., a : a + width] = out[..., a : a + width] + tails[..., :width]
+        return
+    for i in range(s):  # short signal, long kernel: one segment whose tail spans several
+        a = start + (i + 1) * seg
+        out[..., a : a + tail] = out[..., a : a + tail] + y[:, :, i, seg:]
+
+
+#: Kernels at least this long go through the FFT when ``method="auto"``
+#: (below it the direct sum is faster on a CPU; see PERF-NOTES in the project).
+FFT_MIN_TAPS = 64
+
+
+def correlate_padded(xp, x_pad, w, stride, dilation, groups, out_spatial):
+    """A 1-D layer's forward pass through the FFT: the same result as the direct path.
+
+    Dilation becomes zeros between the kernel taps, the correlation becomes a
+    convolution with the reversed kernel, and the stride keeps every ``s``-th
+    value of the stride-1 result.
+    """
+    (s,), (d,), (out,) = stride, dilation, out_spatial
+    o, cg, k = w.shape
+    span = d * (k - 1) + 1
+    if d > 1:
+        spread = xp.zeros((o, cg, span), dtype=w.dtype, device=device(w))
+        spread[..., ::d] = w
+        w = spread
+    w = xp.flip(w, axis=-1)
+    og, length = o // groups, x_pad.shape[-1]
+    parts = []
+    for g in range(groups):
+        full = full_convolution(xp, x_pad[:, g * cg : (g + 1) * cg, ...], w[g * og : (g + 1) * og, ...])
+        parts.append(full[..., span - 1 : length][..., ::s][..., :out])  # the valid part, strided
+    return xp.concat(parts, axis=1) if groups > 1 else parts[0]

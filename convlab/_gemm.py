@@ -1,0 +1,155 @@
+"""The GEMM path: windows as a matrix, then one matrix product per group.
+
+Stacking the strided view of every kernel tap gives, for each output
+position ``p``, a column holding every input value that output reads
+("im2col"). The forward pass, the weight gradient and the input gradient are
+then three matrix products:
+
+.. math::
+
+    Y = W\\,X_{cols}, \\qquad
+    \\frac{\\partial L}{\\partial W} = \\sum_n G_n X_{cols,n}^\\top, \\qquad
+    \\frac{\\partial L}{\\partial X_{cols}} = W^\\top G,
+
+and the last one is folded back into the padded input by adding each tap's
+rows at the positions that tap read ("col2im"). The windows matrix is
+``prod(kernel)`` times the input, so the work goes in blocks of samples (or of
+output rows, for one huge sample) within :func:`convlab.memory_budget`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from ._backend import device, matmul_into
+from ._memory import blocks
+
+__all__ = ["forward", "backward", "input_gradient"]
+
+
+def tap_index(tap, stride, dilation, out_spatial, row0=0):
+    """Index of the inputs that kernel tap ``tap`` reads for outputs ``row0 ..`` (first axis) and all others."""
+    index = []
+    for axis, (k, s, d, o) in enumerate(zip(tap, stride, dilation, out_spatial)):
+        start = d * k + (s * row0 if axis == 0 else 0)
+        index.append(slice(start, start + s * (o - 1) + 1, s))
+    return (slice(None), slice(None)) + tuple(index)
+
+
+def _taps(kernel):
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
+def _windows(xp, x_pad, kernel, stride, dilation, out_spatial, groups):
+    """``(N, G, C_g * prod(k), P)``: column ``p`` lists every input value that output ``p`` reads."""
+    n, c = x_pad.shape[:2]
+    views = [x_pad[tap_index(tap, stride, dilation, out_spatial)] for tap in _taps(kernel)]
+    cols = xp.stack(views, axis=2)  # (N, C, K, *out): image rows innermost, a cheap copy
+    return xp.reshape(cols, (n, groups, (c // groups) * len(views), math.prod(out_spatial)))
+
+
+def _row_span(r0, r1, k0, s0, d0):
+    """Input rows (first spatial axis) that output rows ``r0 .. r1-1`` read."""
+    return slice(r0 * s0, (r1 - 1) * s0 + d0 * (k0 - 1) + 1)
+
+
+def _plan(x_shape, kernel, out_spatial, itemsize):
+    c = x_shape[1]
+    bytes_per_row = c * math.prod(kernel) * math.prod(out_spatial[1:]) * itemsize
+    return blocks(x_shape[0], out_spatial[0], bytes_per_row)
+
+
+def forward(xp, x_pad, w, stride, dilation, groups, out_spatial):
+    """``y = W @ windows(x_pad)`` for each group; ``(N, O, *out_spatial)``."""
+    o, cg = w.shape[:2]
+    kernel = tuple(w.shape[2:])
+    w_mat = xp.reshape(w, (groups, o // groups, cg * math.prod(kernel)))
+    itemsize = xp.finfo(x_pad.dtype).bits // 8
+    n, P = x_pad.shape[0], math.prod(out_spatial)
+    # NumPy writes each block's product straight into the output; others collect and concatenate.
+    out = xp.empty((n, groups, o // groups, P), dtype=x_pad.dtype, device=device(x_pad))
+    out_blocks = []
+    for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize):
+        rows = _row_span(r0, r1, kernel[0], stride[0], dilation[0])
+        x_blk = x_pad[(slice(n0, n1), slice(None), rows, ...)]
+        out_blk = (r1 - r0,) + tuple(out_spatial[1:])
+        cols = _windows(xp, x_blk, kernel, stride, dilation, out_blk, groups)
+        if r1 - r0 == out_spatial[0] and matmul_into(xp, w_mat, cols, out[n0:n1, ...]):
+            continue
+        y = w_mat @ cols  # (n, G, O_g, P)
+        out_blocks.append(((n0, r0), xp.reshape(y, (n1 - n0, o) + out_blk)))
+    if not out_blocks:
+        return xp.reshape(out, (n, o) + tuple(out_spatial))
+    return _assemble(xp, out_blocks)
+
+
+def _assemble(xp, out_blocks):
+    """Put blocks back together: rows of one sample along axis 2, samples along axis 0."""
+    samples, current, current_n = [], [], None
+    for (n0, _), y in out_blocks:
+        if current and n0 != current_n:
+            samples.append(xp.concat(current, axis=2))
+            current = []
+        current.append(y)
+        current_n = n0
+    samples.append(xp.concat(current, axis=2))
+    return xp.concat(samples, axis=0) if len(samples) > 1 else samples[0]
+
+
+def backward(xp, g, x_pad, w, stride, dilation, groups, need_w=True):
+    """``(dL/dx_pad, dL/dw)``: col2im of ``W^T G`` and ``sum_n G X_cols^T``, block by block."""
+    o, cg = w.shape[:2]
+    kernel = tuple(w.shape[2:])
+    taps = _taps(kernel)
+    og, ck = o // groups, cg * len(taps)
+    w_mat = xp.reshape(w, (groups, og, ck))
+    w_t = xp.matrix_transpose(w_mat)  # (G, C_g K, O_g)
+    out_spatial = tuple(g.shape[2:])
+    grad_x = xp.zeros(x_pad.shape, dtype=x_pad.dtype, device=device(x_pad))
+    grad_w = xp.zeros((groups, og, ck), dtype=x_pad.dtype, device=device(x_pad)) if need_w else None
+    itemsize = xp.finfo(x_pad.dtype).bits // 8
+    for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize):
+        n_blk, out_blk = n1 - n0, (r1 - r0,) + out_spatial[1:]
+        g_blk = g[(slice(n0, n1), slice(None), slice(r0, r1), ...)]
+        g_mat = xp.reshape(g_blk, (n_blk, groups, og, math.prod(out_blk)))
+        if need_w:
+            rows = _row_span(r0, r1, kernel[0], stride[0], dilation[0])
+            x_blk = x_pad[(slice(n0, n1), slice(None), rows, ...)]
+            cols = _windows(xp, x_blk, kernel, stride, dilation, out_blk, groups)
+            grad_w = grad_w + xp.sum(g_mat @ xp.matrix_transpose(cols), axis=0)
+        _col2im(xp, grad_x, w_t @ g_mat, taps, stride, dilation, out_blk, (n0, n1), r0)
+    if need_w:
+        grad_w = xp.reshape(grad_w, tuple(w.shape))
+    return grad_x, grad_w
+
+
+def _col2im(xp, grad_x, grad_cols, taps, stride, dilation, out_blk, batch, r0):
+    """Add each tap's rows of ``dL/dX_cols`` back at the input positions that tap read."""
+    n_blk = batch[1] - batch[0]
+    c = grad_x.shape[1]
+    per_tap = xp.reshape(grad_cols, (n_blk, c, len(taps)) + tuple(out_blk))
+    for t, tap in enumerate(taps):
+        index = tap_index(tap, stride, dilation, out_blk, row0=r0)
+        index = (slice(*batch),) + index[1:]
+        # Taps overlap wherever d*k collides with a stride step, so add, never assign
+        # (in place where the library's slices are views: no temporary per tap).
+        grad_x[index] += per_tap[:, :, t, ...]
+
+
+def input_gradient(xp, g, w, stride, dilation, groups, target_spatial):
+    """``dL/dx_p`` by col2im alone (the transposed convolution), for a padded input of ``target_spatial``."""
+    o, cg = w.shape[:2]
+    kernel = tuple(w.shape[2:])
+    taps = _taps(kernel)
+    w_t = xp.matrix_transpose(xp.reshape(w, (groups, o // groups, cg * len(taps))))
+    shape = (g.shape[0], cg * groups) + tuple(target_spatial)
+    grad_x = xp.zeros(shape, dtype=g.dtype, device=device(g))
+    out_spatial = tuple(g.shape[2:])
+    itemsize = xp.finfo(g.dtype).bits // 8
+    for n0, n1, r0, r1 in _plan(shape, kernel, out_spatial, itemsize):
+        out_blk = (r1 - r0,) + out_spatial[1:]
+        g_blk = g[(slice(n0, n1), slice(None), slice(r0, r1), ...)]
+        g_mat = xp.reshape(g_blk, (n1 - n0, groups, o // groups, math.prod(out_blk)))
+        _col2im(xp, grad_x, w_t @ g_mat, taps, stride, dilation, out_blk, (n0, n1), r0)
+    return grad_x
