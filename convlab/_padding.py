@@ -202,16 +202,21 @@ def pad_plan(xp, x, pairs, mode, value=0.0, stat_length=(None, None)):
     return x, plans
 
 
+def _along(axis, ndim, start, stop):
+    """Index ``start:stop`` along ``axis`` (a slice, so NumPy returns a view, not a copy)."""
+    return (slice(None),) * axis + (slice(start, stop),) + (slice(None),) * (ndim - axis - 1)
+
+
 def pad_backward(xp, grad, plans):
     """Gradient with respect to the unpadded input, given the gradient of the padded output."""
     for plan in reversed(plans):
         if plan is None:
             continue
         axis, n, left, right, lp, rp = plan
-        g = xp.take(grad, xp.arange(left, left + n, device=device(grad)), axis=axis)
+        g = grad[_along(axis, grad.ndim, left, left + n)]
         for width, start, side in ((left, 0, lp), (right, left + n, rp)):
             if width and side[0] in ("copy", "weights"):
-                part = xp.take(grad, xp.arange(start, start + width, device=device(grad)), axis=axis)
+                part = grad[_along(axis, grad.ndim, start, start + width)]
                 g = g + _border_backward(xp, part, n, axis, side)
         grad = g
     return grad
