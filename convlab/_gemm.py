@@ -66,35 +66,19 @@ def forward(xp, x_pad, w, stride, dilation, groups, out_spatial):
     kernel = tuple(w.shape[2:])
     w_mat = xp.reshape(w, (groups, o // groups, cg * math.prod(kernel)))
     itemsize = xp.finfo(x_pad.dtype).bits // 8
-    n, P = x_pad.shape[0], math.prod(out_spatial)
-    # NumPy writes each block's product straight into the output; others collect and concatenate.
-    out = xp.empty((n, groups, o // groups, P), dtype=x_pad.dtype, device=device(x_pad))
-    out_blocks = []
+    n, rest = x_pad.shape[0], math.prod(out_spatial[1:])
+    out = xp.empty((n, groups, o // groups, out_spatial[0] * rest), dtype=x_pad.dtype, device=device(x_pad))
     for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize):
         rows = _row_span(r0, r1, kernel[0], stride[0], dilation[0])
         x_blk = x_pad[(slice(n0, n1), slice(None), rows, ...)]
         out_blk = (r1 - r0,) + tuple(out_spatial[1:])
         cols = _windows(xp, x_blk, kernel, stride, dilation, out_blk, groups)
+        # Each block's product goes straight to its place in the output (on NumPy
+        # without even a temporary): nothing is collected and concatenated.
         if r1 - r0 == out_spatial[0] and matmul_into(xp, w_mat, cols, out[n0:n1, ...]):
             continue
-        y = w_mat @ cols  # (n, G, O_g, P)
-        out_blocks.append(((n0, r0), xp.reshape(y, (n1 - n0, o) + out_blk)))
-    if not out_blocks:
-        return xp.reshape(out, (n, o) + tuple(out_spatial))
-    return _assemble(xp, out_blocks)
-
-
-def _assemble(xp, out_blocks):
-    """Put blocks back together: rows of one sample along axis 2, samples along axis 0."""
-    samples, current, current_n = [], [], None
-    for (n0, _), y in out_blocks:
-        if current and n0 != current_n:
-            samples.append(xp.concat(current, axis=2))
-            current = []
-        current.append(y)
-        current_n = n0
-    samples.append(xp.concat(current, axis=2))
-    return xp.concat(samples, axis=0) if len(samples) > 1 else samples[0]
+        out[n0:n1, :, :, r0 * rest : r1 * rest] = w_mat @ cols
+    return xp.reshape(out, (n, o) + tuple(out_spatial))
 
 
 def backward(xp, g, x_pad, w, stride, dilation, groups, need_w=True):
