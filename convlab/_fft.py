@@ -84,9 +84,12 @@ def _overlap_add(xp, out, y, start, seg):
         out[..., a : a + tail] = out[..., a : a + tail] + y[:, :, i, seg:]
 
 
-#: Kernels at least this long go through the FFT when ``method="auto"``
-#: (below it the direct sum is faster on a CPU; see PERF-NOTES in the project).
+#: A layer (``conv1d``) takes the FFT with ``method="auto"`` from this many taps:
+#: below it one BLAS product over all channels beats the FFT's per-frequency mixing.
 FFT_MIN_TAPS = 64
+#: ``convolve``/``correlate`` take the FFT from this many taps (measured here: at
+#: 1e5 samples it beats convlab's own direct and GEMM sums from about 16 taps).
+SIGNAL_FFT_MIN_TAPS = 16
 
 
 def correlate_padded(xp, x_pad, w, stride, dilation, groups, out_spatial):

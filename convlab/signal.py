@@ -38,11 +38,11 @@ def _signals(x, w, fn):
 
 
 def _path(method, m, n):
-    """``method`` checked; ``auto`` takes the FFT once both sequences have at least 64 samples."""
+    """``method`` checked; ``auto`` takes the FFT from 16 samples on and the GEMM below."""
     method = check_choice(method, "method", METHODS)
     if method != "auto":
         return method
-    return "fft" if min(m, n) >= _fft.FFT_MIN_TAPS else "direct"
+    return "fft" if min(m, n) >= _fft.SIGNAL_FFT_MIN_TAPS else "gemm"
 
 
 def _full_convolution(xp, x, w, method="auto"):
@@ -86,7 +86,7 @@ def convolve(x, w, mode="full", method="auto"):
     method : {"auto", "direct", "gemm", "fft"}
         How to compute it; every method gives the same values. ``fft`` uses
         overlap-add FFTs (like ``scipy.signal.oaconvolve``); ``auto`` takes it
-        when both sequences have at least 64 samples and the direct sum otherwise.
+        when both sequences have at least 16 samples and ``gemm`` otherwise.
 
     Returns
     -------
@@ -122,7 +122,7 @@ def correlate(x, w, mode="valid", method="auto"):
     method : {"auto", "direct", "gemm", "fft"}
         How to compute it; every method gives the same values. ``fft`` uses
         overlap-add FFTs (like ``scipy.signal.oaconvolve``); ``auto`` takes it
-        when both sequences have at least 64 samples and the direct sum otherwise.
+        when both sequences have at least 16 samples and ``gemm`` otherwise.
 
     Returns
     -------
@@ -161,7 +161,7 @@ def autocorrelate(x, mode="full", *, normalize=None, demean=False, method="auto"
     method : {"auto", "direct", "gemm", "fft"}
         How to compute it; every method gives the same values. ``fft`` uses
         overlap-add FFTs (like ``scipy.signal.oaconvolve``); ``auto`` takes it
-        when the signal has at least 64 samples and the direct sum otherwise.
+        when the signal has at least 16 samples and ``gemm`` otherwise.
 
     Returns
     -------
