@@ -2,6 +2,7 @@
 #
 #   make book    build the HTML book (strict: any Sphinx warning fails)
 #   make test    unit tests, every notebook under nbval, then the strict book build
+#   make bench   the benchmark suite (timings, never assertions): benchmarks/README.md
 #
 # Everything is installed into $(VENV); nothing outside it is touched.
 
@@ -12,6 +13,8 @@ WITH_TORCH ?= 0
 # Pinned: an unpinned torch from PyPI pulls gigabytes of CUDA packages.
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_WORKERS ?= 2
+# Extra arguments for benchmarks/bench.py, e.g. BENCH_ARGS="--quick --dtype float32".
+BENCH_ARGS ?=
 # Extra arguments for jupyter-lab; Jupyter refuses to run as root without --allow-root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -33,7 +36,7 @@ $(BIN)/jupyter-book build . -W -n --keep-going --all
 endef
 
 .DEFAULT_GOAL := help
-.PHONY: help book test unit-test nbval outputs lab clean distclean
+.PHONY: help book test unit-test nbval outputs lab bench clean distclean
 
 help:
 	@echo "convlab targets:"
@@ -42,6 +45,8 @@ help:
 	@echo "                  (WITH_TORCH=1 also installs $(TORCH_SPEC) as a test reference)"
 	@echo "  make lab        open the notebooks in JupyterLab"
 	@echo "  make outputs    re-run every notebook in book/ and store its outputs (NB=book/x.ipynb for one)"
+	@echo "  make bench      benchmark convlab against NumPy, SciPy (and PyTorch with WITH_TORCH=1);"
+	@echo "                  tables in benchmarks/results/ (BENCH_ARGS=--quick for a 1-minute smoke run)"
 	@echo "  make clean      remove the build output and caches (keeps $(VENV))"
 	@echo "  make distclean  clean, and remove $(VENV) too"
 
@@ -78,11 +83,11 @@ unit-test: $(TEST_DEPS)
 	  if [ $$rc -eq 5 ]; then echo "make: pytest collected no unit tests in tests/" >&2; fi; exit $$rc; }
 
 # Strict output comparison (nbval's default, not --nbval-lax), in a kernel
-# started from the venv's own interpreter. nbval skips cells stored without an
+# started from the venv's own interpreter, one BLAS thread per parallel worker. nbval skips cells stored without an
 # execution count, so check_notebooks.py first insists that each is stored executed.
 nbval: $(TEST_DEPS)
 	$(BIN)/python tests/check_notebooks.py book
-	$(BIN)/python -m pytest --nbval --nbval-current-env \
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly \
 	  -n $(PYTEST_WORKERS) --dist loadfile book || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make: nbval collected no notebooks in book/" >&2; fi; exit $$rc; }
@@ -90,6 +95,11 @@ nbval: $(TEST_DEPS)
 # Regenerate the stored outputs that nbval compares against, in a fresh kernel per notebook.
 outputs: $(BOOK_STAMP)
 	$(BIN)/python tests/execute_notebooks.py $(NB)
+
+# Timings and peak memory against the references, written as Markdown and JSON to
+# benchmarks/results/. Never part of `make test`: the numbers depend on the machine.
+bench: $(TEST_DEPS)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lab: $(BOOK_STAMP)
 	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install jupyterlab

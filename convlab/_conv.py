@@ -161,9 +161,11 @@ def correlate_padded(xp, x_pad, w, stride, dilation, groups, out_spatial):
 
 
 def add_bias(xp, y, b):
+    """``y[n, o, ...] += b[o]``, in place: ``y`` is always a fresh result, never the caller's array."""
     if b is None:
         return y
-    return y + xp.reshape(b, (1, b.shape[0]) + (1,) * (y.ndim - 2))
+    y += xp.reshape(b, (1, b.shape[0]) + (1,) * (y.ndim - 2))
+    return y
 
 
 _FORWARD = {"direct": correlate_padded, "gemm": _gemm.forward, "fft": _fft.correlate_padded}
