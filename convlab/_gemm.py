@@ -81,7 +81,7 @@ def forward(xp, x_pad, w, stride, dilation, groups, out_spatial):
     return xp.reshape(out, (n, o) + tuple(out_spatial))
 
 
-def backward(xp, g, x_pad, w, stride, dilation, groups, need_w=True):
+def backward(xp, g, x_pad, w, stride, dilation, groups):
     """``(dL/dx_pad, dL/dw)``: col2im of ``W^T G`` and ``sum_n G X_cols^T``, block by block."""
     o, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])
@@ -91,21 +91,18 @@ def backward(xp, g, x_pad, w, stride, dilation, groups, need_w=True):
     w_t = xp.matrix_transpose(w_mat)  # (G, C_g K, O_g)
     out_spatial = tuple(g.shape[2:])
     grad_x = xp.zeros(x_pad.shape, dtype=x_pad.dtype, device=device(x_pad))
-    grad_w = xp.zeros((groups, og, ck), dtype=x_pad.dtype, device=device(x_pad)) if need_w else None
+    grad_w = xp.zeros((groups, og, ck), dtype=x_pad.dtype, device=device(x_pad))
     itemsize = xp.finfo(x_pad.dtype).bits // 8
     for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize):
         n_blk, out_blk = n1 - n0, (r1 - r0,) + out_spatial[1:]
         g_blk = g[(slice(n0, n1), slice(None), slice(r0, r1), ...)]
         g_mat = xp.reshape(g_blk, (n_blk, groups, og, math.prod(out_blk)))
-        if need_w:
-            rows = _row_span(r0, r1, kernel[0], stride[0], dilation[0])
-            x_blk = x_pad[(slice(n0, n1), slice(None), rows, ...)]
-            cols = _windows(xp, x_blk, kernel, stride, dilation, out_blk, groups)
-            grad_w = grad_w + xp.sum(g_mat @ xp.matrix_transpose(cols), axis=0)
+        rows = _row_span(r0, r1, kernel[0], stride[0], dilation[0])
+        x_blk = x_pad[(slice(n0, n1), slice(None), rows, ...)]
+        cols = _windows(xp, x_blk, kernel, stride, dilation, out_blk, groups)
+        grad_w = grad_w + xp.sum(g_mat @ xp.matrix_transpose(cols), axis=0)
         _col2im(xp, grad_x, w_t @ g_mat, taps, stride, dilation, out_blk, (n0, n1), r0)
-    if need_w:
-        grad_w = xp.reshape(grad_w, tuple(w.shape))
-    return grad_x, grad_w
+    return grad_x, xp.reshape(grad_w, tuple(w.shape))
 
 
 def _col2im(xp, grad_x, grad_cols, taps, stride, dilation, out_blk, batch, r0):
