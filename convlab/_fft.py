@@ -13,7 +13,6 @@ matrix product.
 
 from __future__ import annotations
 
-import math
 
 from ._backend import device
 from ._memory import memory_budget

@@ -14,7 +14,6 @@ from helpers import check, make, to_xp
 from reference import (
     PADDING_MODES,
     conv_nd_naive,
-    output_shape_naive,
     pad_matrix,
     pad_naive,
     padding_pairs_naive,

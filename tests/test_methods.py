@@ -27,11 +27,12 @@ import zlib
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convlab
 from helpers import check, make, to_xp
+from helpers import conv_problems as shared_conv_problems
+from helpers import transpose_problems as shared_transpose_problems
 from reference import (
     PADDING_MODES,
     conv_nd_backward_naive,
@@ -349,40 +350,11 @@ def test_conv1d_fft_every_padding_mode(rng, mode, method):
 
 
 # =========================================================================== Hypothesis: methods agree
-@st.composite
-def conv_problems(draw, nds=(1, 2, 3), kernel_range=(1, 3), dtypes=(np.float64, np.float32)):
-    nd = draw(st.sampled_from(nds))
-    mode = draw(st.sampled_from(PADDING_MODES))
-    dtype = draw(st.sampled_from(dtypes))
-    groups = draw(st.integers(1, 2))
-    c_in = groups * draw(st.integers(1, 2))
-    c_out = groups * draw(st.integers(1, 2))
-    n = draw(st.integers(1, 2))
-    form = draw(st.sampled_from(["pairs", "ints", "same", "valid"]))
-    kernel = tuple(draw(st.integers(*kernel_range)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    stride = (1,) * nd if form == "same" else tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    if form == "pairs":
-        padding = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(nd))
-    elif form == "ints":
-        padding = tuple(draw(st.integers(0, 2)) for _ in range(nd))
-    else:
-        padding = form
-    pairs = padding_pairs_naive(padding, kernel, dilation, stride)
-    spatial = []
-    for k, d, (pl, pr) in zip(kernel, dilation, pairs):
-        low = max(1, d * (k - 1) + 1 - pl - pr)
-        if mode == "reflect":
-            low = max(low, max(pl, pr) + 1)
-        elif mode in ("circular", "symmetric"):
-            low = max(low, pl, pr)
-        spatial.append(draw(st.integers(low, low + (6 if nd < 3 else 3))))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((n, c_in, *spatial)).astype(dtype)
-    w = rng.standard_normal((c_out, c_in // groups, *kernel)).astype(dtype)
-    b = rng.standard_normal(c_out).astype(dtype) if draw(st.booleans()) else None
-    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=mode)
-    return nd, x, w, b, kw, rng
+def conv_problems(nds=(1, 2, 3), kernel_range=(1, 3), dtypes=(np.float64, np.float32)):
+    """The shared strategy, with wider pairs and longer inputs than test_properties draws."""
+    return shared_conv_problems(
+        nds=nds, kernel_range=kernel_range, dtypes=dtypes, max_pad=3, extra={1: 6, 2: 6, 3: 3}, user_spelling=False
+    )
 
 
 def _methods(nd):
@@ -429,28 +401,8 @@ def test_hypothesis_conv1d_long_kernels_methods_agree(problem):
         assert_close_np(convlab.conv1d(x, w, b, method=m, **kw), expected, x.dtype.type, err_msg=m)
 
 
-@st.composite
-def transpose_problems(draw):
-    nd = draw(st.sampled_from((1, 2)))
-    groups = draw(st.integers(1, 2))
-    c_in = groups * draw(st.integers(1, 2))
-    og = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    spatial = tuple(draw(st.integers(1, 5)) for _ in range(nd))
-    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
-    padding = []
-    for n, k, s, d, op in zip(spatial, kernel, stride, dilation, output_padding):
-        full = (n - 1) * s + d * (k - 1) + op + 1
-        padding.append(draw(st.integers(0, (full - 1) // 2)))
-    dtype = draw(st.sampled_from((np.float64, np.float32)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((draw(st.integers(1, 2)), c_in, *spatial)).astype(dtype)
-    w = rng.standard_normal((c_in, og, *kernel)).astype(dtype)
-    b = rng.standard_normal(groups * og).astype(dtype) if draw(st.booleans()) else None
-    kw = dict(stride=stride, padding=tuple(padding), output_padding=output_padding, dilation=dilation, groups=groups)
-    return nd, x, w, b, kw
+def transpose_problems():
+    return shared_transpose_problems(max_len=5, dtypes=(np.float64, np.float32))
 
 
 @settings(max_examples=150, **HYPOTHESIS)

@@ -12,15 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import convlab
+from helpers import conv_problems, transpose_problems
 from reference import (
     PADDING_MODES,
     conv_nd_backward_naive,
     conv_nd_naive,
     conv_transpose_nd_naive,
-    padding_pairs_naive,
 )
 
 CONV = {1: convlab.conv1d, 2: convlab.conv2d, 3: convlab.conv3d}
@@ -29,45 +28,6 @@ TRANSPOSE = {1: convlab.conv_transpose1d, 2: convlab.conv_transpose2d, 3: convla
 TOL = {np.float32: 2e-4, np.float64: 1e-10}
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def conv_problems(draw, nds=(1, 2), modes=PADDING_MODES, dtypes=(np.float64, np.float32)):
-    """(x, w, b, keywords) for a valid convolution, plus the seed-driven generator."""
-    nd = draw(st.sampled_from(nds))
-    mode = draw(st.sampled_from(modes))
-    dtype = draw(st.sampled_from(dtypes))
-    groups = draw(st.integers(1, 2))
-    c_in = groups * draw(st.integers(1, 2))
-    c_out = groups * draw(st.integers(1, 2))
-    n = draw(st.integers(1, 2))
-    form = draw(st.sampled_from(["pairs", "ints", "same", "valid"]))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    stride = (1,) * nd if form == "same" else tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    if form == "pairs":
-        padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(nd))
-    elif form == "ints":
-        padding = tuple(draw(st.integers(0, 2)) for _ in range(nd))
-    else:
-        padding = form
-    pairs = padding_pairs_naive(padding, kernel, dilation, stride)
-    spatial = []
-    for k, d, (pl, pr) in zip(kernel, dilation, pairs):
-        low = max(1, d * (k - 1) + 1 - pl - pr)
-        if mode == "reflect":
-            low = max(low, max(pl, pr) + 1)
-        elif mode in ("circular", "symmetric"):
-            low = max(low, pl, pr)
-        spatial.append(draw(st.integers(low, low + 4)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((n, c_in, *spatial)).astype(dtype)
-    w = rng.standard_normal((c_out, c_in // groups, *kernel)).astype(dtype)
-    b = rng.standard_normal(c_out).astype(dtype) if draw(st.booleans()) else None
-    # per-axis tuples or one int for all axes, as a user might write them
-    as_arg = lambda t: t[0] if len(set(t)) == 1 and draw(st.booleans()) else t  # noqa: E731
-    kw = dict(stride=as_arg(stride), padding=padding, dilation=as_arg(dilation), groups=groups, padding_mode=mode)
-    return nd, x, w, b, kw, rng
 
 
 @settings(max_examples=200, **SETTINGS)
@@ -128,29 +88,6 @@ def test_adjoint_weight_median(problem):
     g = rng.standard_normal(y.shape)
     gw = BACKWARD[nd](g, x, w, **kw)[1]
     assert float(np.sum(y * g)) == pytest.approx(float(np.sum(w * gw)), rel=1e-10, abs=1e-10)
-
-
-@st.composite
-def transpose_problems(draw, nds=(1, 2)):
-    nd = draw(st.sampled_from(nds))
-    groups = draw(st.integers(1, 2))
-    c_in = groups * draw(st.integers(1, 2))
-    og = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    spatial = tuple(draw(st.integers(1, 4)) for _ in range(nd))
-    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
-    padding = []
-    for n, k, s, d, op in zip(spatial, kernel, stride, dilation, output_padding):
-        full = (n - 1) * s + d * (k - 1) + op + 1
-        padding.append(draw(st.integers(0, (full - 1) // 2)))  # keep at least one output sample
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((draw(st.integers(1, 2)), c_in, *spatial))
-    w = rng.standard_normal((c_in, og, *kernel))
-    b = rng.standard_normal(groups * og) if draw(st.booleans()) else None
-    kw = dict(stride=stride, padding=tuple(padding), output_padding=output_padding, dilation=dilation, groups=groups)
-    return nd, x, w, b, kw
 
 
 @settings(max_examples=150, **SETTINGS)
