@@ -505,15 +505,20 @@ def bench_layers(cfg, dtypes, selected, results, notes):
                 progress(f"{spec['name']} {dtype} {phase}: {', '.join(names)}")
                 check = make_check(["torch", "convlab:direct", "convlab:auto"])
                 res = time_interleaved(impls, cfg, check=check)
-                flops = layer_flops(spec) * (1 if phase == "fwd" else 3)
-                for name, r in res.items():
-                    gflop = (2.0 * math.prod(gemm_shape(spec)) if name == "matmul" else flops) / 1e9
-                    results.append(dict(
-                        group="layer", workload=spec["name"], dtype=dtype, phase=phase, impl=name,
-                        gflop=gflop, gflops=gflop / r["median_s"], device="cpu", **r,
-                    ))
+                record_layer(results, spec, dtype, phase, res, "cpu")
             del arrays
             gc.collect()
+
+
+def record_layer(results, spec, dtype, phase, res, device):
+    """One result row per implementation, with its GFLOP and GFLOP/s (fwd+bwd counts 3x the forward)."""
+    flops = layer_flops(spec) * (1 if phase == "fwd" else 3)
+    for name, r in res.items():
+        gflop = (2.0 * math.prod(gemm_shape(spec)) if name == "matmul" else flops) / 1e9
+        results.append(dict(
+            group="layer", workload=spec["name"], dtype=dtype, phase=phase, impl=name,
+            gflop=gflop, gflops=gflop / r["median_s"], device=device, **r,
+        ))
 
 
 def bench_layers_gpu(cfg, dtypes, selected, results, notes):
@@ -549,13 +554,7 @@ def bench_layers_gpu(cfg, dtypes, selected, results, notes):
                                           xp_lib="cupy")
                 progress(f"GPU {spec['name']} {dtype} {phase}: {', '.join(names)}")
                 res = time_interleaved(impls, cfg, sync=sync, check=make_check(["torch"]))
-                flops = layer_flops(spec) * (1 if phase == "fwd" else 3)
-                for name, r in res.items():
-                    gflop = (2.0 * math.prod(gemm_shape(spec)) if name == "matmul" else flops) / 1e9
-                    results.append(dict(
-                        group="layer", workload=spec["name"], dtype=dtype, phase=phase, impl=name,
-                        gflop=gflop, gflops=gflop / r["median_s"], device="gpu", **r,
-                    ))
+                record_layer(results, spec, dtype, phase, res, "gpu")
             del arrays
             cupy.get_default_memory_pool().free_all_blocks()
 

@@ -250,30 +250,29 @@ def _inner(xp, a, b):
     return float(np.sum(xp.to_numpy(a) * b))
 
 
-@pytest.mark.parametrize("mode", LINEAR_MODES)
-@pytest.mark.parametrize("nd, overrides, kw", MODE_PARAMS)
-def test_adjoint_input(xp, rng, mode, nd, overrides, kw):
-    """x -> conv(x; w) is linear for every mode but median, so <conv(x), g> == <x, grad_x(g)>."""
+def _check_adjoint(xp, rng, mode, nd, overrides, kw, which):
+    """<conv(x; w), g> == <a, grad_a(g)> for a = x (which=0) or a = w (which=1)."""
     x, w, _ = make(rng, nd, **overrides)
     kw = dict(kw, padding_mode=mode)
     g = grad_out_for(rng, x, w, **kw)
     xs, ws, gs = to_xp(xp, x, w, g)
     lhs = _inner(xp, CONV[nd](xs, ws, **kw), g)
-    rhs = _inner(xp, BACKWARD[nd](gs, xs, ws, **kw)[0], x)
+    rhs = _inner(xp, BACKWARD[nd](gs, xs, ws, **kw)[which], (x, w)[which])
     assert lhs == pytest.approx(rhs, rel=1e-11, abs=1e-11)
+
+
+@pytest.mark.parametrize("mode", LINEAR_MODES)
+@pytest.mark.parametrize("nd, overrides, kw", MODE_PARAMS)
+def test_adjoint_input(xp, rng, mode, nd, overrides, kw):
+    """x -> conv(x; w) is linear for every mode but median, so <conv(x), g> == <x, grad_x(g)>."""
+    _check_adjoint(xp, rng, mode, nd, overrides, kw, which=0)
 
 
 @pytest.mark.parametrize("mode", PADDING_MODES)
 @pytest.mark.parametrize("nd, overrides, kw", MODE_PARAMS)
 def test_adjoint_weight(xp, rng, mode, nd, overrides, kw):
     """w -> conv(x; w) is linear for every mode (median included): <conv(x; w), g> == <w, grad_w(g)>."""
-    x, w, _ = make(rng, nd, **overrides)
-    kw = dict(kw, padding_mode=mode)
-    g = grad_out_for(rng, x, w, **kw)
-    xs, ws, gs = to_xp(xp, x, w, g)
-    lhs = _inner(xp, CONV[nd](xs, ws, **kw), g)
-    rhs = _inner(xp, BACKWARD[nd](gs, xs, ws, **kw)[1], w)
-    assert lhs == pytest.approx(rhs, rel=1e-11, abs=1e-11)
+    _check_adjoint(xp, rng, mode, nd, overrides, kw, which=1)
 
 
 def test_adjoint_bias(rng):
