@@ -102,7 +102,7 @@ class _ConvNd(Module):
         )
 
     def forward(self, x):
-        """y[n, o, i] = b[o] + sum_c sum_k xpad[n, g*C_g + c, s*i + d*k] * w[o, c, k] (cross-correlation)."""
+        """``y[n, o, i] = b[o] + sum_c sum_k xpad[n, g*C_g + c, s*i + d*k] * w[o, c, k]`` (cross-correlation)."""
         name = type(self).__name__
         ndim = getattr(x, "ndim", None)
         if ndim != self._ndim + 2:
@@ -122,7 +122,10 @@ class _ConvNd(Module):
         return y
 
     def backward(self, grad_out):
-        """grad_x = conv_transpose(grad_out, w), grad_w = correlate(xpad, grad_out), grad_b = sum(grad_out)."""
+        """``grad_x = conv_transpose(grad_out, w)``, ``grad_w = correlate(xpad, grad_out)``, ``grad_b = sum(grad_out)``.
+
+        Adds ``grad_w`` and ``grad_b`` into ``weight.grad`` and ``bias.grad``; returns ``grad_x``.
+        """
         x, w, b, y_shape = self._saved()
         self._check_grad_shape(grad_out, y_shape)
         grad_x, grad_w, grad_b = type(self)._conv_backward(grad_out, x, w, b, **self._options())
@@ -222,7 +225,7 @@ class ReLU(Module):
 
 
 class Flatten(Module):
-    """Keep the batch axis, flatten the rest: (N, *rest) -> (N, prod(rest)); backward reshapes back."""
+    """Keep the batch axis, flatten the rest: ``(N, *rest) -> (N, prod(rest))``; backward reshapes back."""
 
     def forward(self, x):
         xp = namespace(x)

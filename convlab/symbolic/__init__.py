@@ -1,19 +1,19 @@
-"""The operations of convlab as SymPy expressions, built from their defining sums.
+r"""The operations of convlab as SymPy expressions, built from their defining sums.
 
 Every function here builds its output entry by entry from the definition, for
 example the 1-D convolution
 
-    y_j = sum_k x_{j-k} w_k          (x is zero outside 0 <= j-k < len(x))
+.. math:: y_j = \sum_k x_{j-k}\, w_k \qquad (x_i = 0 \text{ outside } 0 \le i < m)
 
 so the result is exact and holds whatever the inputs hold: symbols, to derive
-gradients with :func:`sympy.diff`, or numbers, to hold against the numeric
+gradients with ``sympy.diff``, or numbers, to hold against the numeric
 package. The computation (the sums, the padding values, the size formulas, the
 derivatives) is written out here and never calls convlab's numeric code: it is
 an independent implementation, and the tests use it as a reference. Only the
 argument checking is shared (``convlab._shapes``, ``convlab._padding``), so the
 two accept the same arguments and reject the others with the same messages.
 
-Arrays come back as :class:`sympy.Array`. Inputs may be SymPy Arrays, nested
+Arrays come back as ``sympy.Array``. Inputs may be SymPy Arrays, nested
 lists or tuples, or NumPy arrays; numbers in them become SymPy numbers.
 
 Examples

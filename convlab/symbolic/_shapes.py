@@ -93,7 +93,7 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
 def transposed_output_size(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
     """Output length of a transposed convolution, as a SymPy expression.
 
-    .. math:: L_{out} = (L - 1) s - 2 p + d (k - 1) + \\text{output\\_padding} + 1
+    .. math:: L_{out} = (L - 1) s - 2 p + d (k - 1) + \\text{output_padding} + 1
 
     It inverts :func:`output_size`: for any ``L_out`` that a convolution with
     these parameters maps from ``L``, some ``output_padding < s`` gives back ``L``.

@@ -1,0 +1,46 @@
+"""One palette and one matplotlib style for every figure of the book."""
+
+from __future__ import annotations
+
+__all__ = ["PALETTE", "use_style"]
+
+#: Okabe-Ito colour-blind-safe palette, by name.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+
+# The order colours are used in when a plot has several lines (yellow last: weak on white).
+CYCLE = ["blue", "orange", "green", "vermillion", "purple", "sky_blue", "black", "yellow"]
+
+# Neutral fills for table-like figures (padding cells, empty cells): greys carry no hue,
+# so they never compete with the palette.
+PAD_FILL = "#E6E6E6"
+GRID_EDGE = "#9A9A9A"
+
+
+def use_style():
+    """Set matplotlib's defaults for the book: palette, sizes, grid, and JavaScript animations."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": cycler(color=[PALETTE[c] for c in CYCLE]),
+            "figure.figsize": (7.0, 3.2),
+            "figure.dpi": 90,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "font.size": 11,
+            # Animations become self-contained HTML+JavaScript: they play in the built book with no kernel.
+            "animation.html": "jshtml",
+        }
+    )
