@@ -1,7 +1,9 @@
 # convlab: build the book and run every check from a fresh clone.
 #
 #   make book    build the HTML book (strict: any Sphinx warning fails)
-#   make test    unit tests, every notebook under nbval, then the strict book build
+#   make test    unit tests, every notebook under nbval, the strict book build, then the
+#                browser test of the built pages (skipped, saying so, without Chromium)
+#   make browser-test  only the browser test, on the book already in _build/html
 #   make bench   the benchmark suite (timings, never assertions): benchmarks/README.md
 #
 # Everything is installed into $(VENV); nothing outside it is touched.
@@ -15,6 +17,10 @@ TORCH_SPEC ?= torch==2.13.0
 PYTEST_WORKERS ?= 2
 # Extra arguments for benchmarks/bench.py, e.g. BENCH_ARGS="--quick --dtype float32".
 BENCH_ARGS ?=
+# The browser test: auto runs it when Chromium is installed and says SKIPPED otherwise;
+# require (what CI sets) fails without Chromium. CHROMIUM=/path/to/chrome picks the browser.
+BROWSER_TEST ?= auto
+CHROMIUM ?= $(firstword $(foreach b,chromium chromium-browser google-chrome google-chrome-stable,$(shell command -v $(b) 2>/dev/null)))
 # Extra arguments for jupyter-lab; Jupyter refuses to run as root without --allow-root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -35,14 +41,32 @@ $(BIN)/jupyter-book build . -W -n --keep-going --all
 @echo "Book built: $(CURDIR)/_build/html/index.html"
 endef
 
+# Headless Chromium opens every built page from disk with the network blocked; see
+# tests/browser_check.py. Screenshots go to _build/screenshots/. $(1): auto or require.
+define browser-test
+@if [ -n "$(CHROMIUM)" ]; then \
+  echo "$(BIN)/python tests/browser_check.py _build/html --chromium $(CHROMIUM)"; \
+  $(BIN)/python tests/browser_check.py _build/html --chromium "$(CHROMIUM)"; \
+elif [ "$(1)" = require ]; then \
+  echo "make: the browser test is required here but Chromium was not found (apt install chromium)" >&2; exit 1; \
+else \
+  echo "SKIPPED browser test: Chromium not found (apt install chromium)"; \
+fi
+endef
+
 .DEFAULT_GOAL := help
-.PHONY: help book test unit-test nbval outputs lab bench clean distclean
+
+.PHONY: help book test unit-test nbval browser-test outputs lab bench clean distclean
 
 help:
 	@echo "convlab targets:"
 	@echo "  make book       build the book into _build/html (strict, offline)"
 	@echo "  make test       unit tests + every notebook under nbval + strict book build"
+	@echo "                  + browser test of the built pages (when Chromium is installed)"
 	@echo "                  (WITH_TORCH=1 also installs $(TORCH_SPEC) as a test reference)"
+	@echo "  make browser-test  headless Chromium checks every page in _build/html offline"
+	@echo "                  (maths rendered, images, animations, no console errors, no network);"
+	@echo "                  screenshots in _build/screenshots/"
 	@echo "  make lab        open the notebooks in JupyterLab"
 	@echo "  make outputs    re-run every notebook in book/ and store its outputs (NB=book/x.ipynb for one)"
 	@echo "  make bench      benchmark convlab against NumPy, SciPy (and PyTorch with WITH_TORCH=1);"
@@ -73,6 +97,12 @@ book: $(BOOK_STAMP)
 
 test: unit-test nbval
 	$(build-book)
+	$(call browser-test,$(BROWSER_TEST))
+
+# On the book already built (make book); Chromium is required here.
+browser-test: $(BOOK_STAMP)
+	@test -f _build/html/index.html || { echo "make: no built book in _build/html (run make book first)" >&2; exit 1; }
+	$(call browser-test,require)
 
 # pytest exits 5 when it collects nothing; say so instead of failing silently.
 # --doctest-modules also runs the Examples sections of convlab's docstrings.

@@ -24,6 +24,9 @@ def execute(path: Path, timeout: int = 300) -> float:
     start = time.perf_counter()
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        # Widget state is a large, machine-specific blob (it changes on every run); the
+        # book shows a static figure next to each widget instead.
+        store_widget_state=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
