@@ -572,14 +572,18 @@ class Checker:
                 result.problems.append("its source calls animate_...() but the page has no animation")
             if screenshot is not None:
                 height = min(max(int(data.get("height") or WINDOW[1]), 1), MAX_SHOT_HEIGHT)
+                # Grow the viewport to the whole page rather than capturing beyond it: the
+                # theme's sticky header and sidebar then lay out as a reader sees them
+                # (captureBeyondViewport drew them scrolled sideways and twice).
+                b.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    {"width": WINDOW[0], "height": height, "deviceScaleFactor": 1, "mobile": False},
+                    session,
+                )
+                b.wait_for(lambda m: False, 0.3)
                 shot = b.call(
                     "Page.captureScreenshot",
-                    {
-                        "format": "png",
-                        "captureBeyondViewport": True,
-                        "optimizeForSpeed": True,
-                        "clip": {"x": 0, "y": 0, "width": WINDOW[0], "height": height, "scale": 1},
-                    },
+                    {"format": "png", "optimizeForSpeed": True},
                     session,
                     timeout=60,
                 )
