@@ -31,20 +31,7 @@ from ._frames import (
 from ._offline import OfflineAnimation
 from ._style import PALETTE, use_style
 
-__all__ = [
-    "PALETTE",
-    "use_style",
-    "OfflineAnimation",
-    "ConvolutionFrame",
-    "convolution_frames",
-    "sum_caption",
-    "Convolution2dFrame",
-    "convolution2d_frames",
-    "BackwardFrame",
-    "backward_frames",
-    "animate_convolution",
-    "animate_convolution2d",
-    "animate_backward",
-    "explore_convolution",
-    "convolution_grid",
-]
+from . import _animate, _explore, _frames, _offline, _style
+
+# The public names are each private module's __all__, listed once, where they are defined.
+__all__ = [*_style.__all__, *_offline.__all__, *_frames.__all__, *_animate.__all__, *_explore.__all__]
