@@ -1,0 +1,56 @@
+"""The notebook checks of `make test` catch what they promise to catch."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from check_notebooks import main, problems  # noqa: E402
+
+FIGURE_META = {"mystnb": {"figure": {"caption": "c", "name": "fig-x"}, "image": {"alt": "a"}}}
+
+
+def write(tmp_path, cells, name="nb.ipynb"):
+    path = tmp_path / name
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def code(count, outputs=(), metadata=None, source="x = 1"):
+    return {"cell_type": "code", "execution_count": count, "source": source,
+            "outputs": list(outputs), "metadata": metadata or {}}
+
+
+PNG = {"output_type": "display_data", "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}, "metadata": {}}
+ANIMATION = {"output_type": "execute_result", "execution_count": 1,
+             "data": {"text/html": '<div class="animation">', "text/plain": "<anim>"}, "metadata": {}}
+
+
+def test_clean_notebook_passes(tmp_path):
+    path = write(tmp_path, [code(1), code(2, [PNG], FIGURE_META), {"cell_type": "markdown", "source": "#", "metadata": {}}])
+    assert problems(path) == []
+    assert main([str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("counts", [[None, None], [1, None], [2, 1], [1, 3]])
+def test_unexecuted_or_reordered_notebook_fails(tmp_path, counts):
+    path = write(tmp_path, [code(c) for c in counts])
+    [message] = problems(path)
+    assert "execution counts" in message
+    assert main([str(tmp_path)]) == 1
+
+
+@pytest.mark.parametrize("output", [PNG, ANIMATION])
+@pytest.mark.parametrize("drop", ["caption", "name", "alt"])
+def test_figure_without_caption_or_alt_fails(tmp_path, output, drop):
+    meta = json.loads(json.dumps(FIGURE_META))
+    (meta["mystnb"]["image"] if drop == "alt" else meta["mystnb"]["figure"]).pop(drop)
+    path = write(tmp_path, [code(1, [output], meta, source="plt.plot([1, 2])\nplt.show()")])
+    [message] = problems(path)
+    assert drop in message and "plt.plot([1, 2])" in message
+
+
+def test_no_notebooks_is_an_error(tmp_path):
+    assert main([str(tmp_path)]) == 1
