@@ -319,3 +319,14 @@ def test_use_style_sets_the_palette_cycle():
         colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
         assert colours[0] == plot.PALETTE["blue"]
         assert matplotlib.rcParams["animation.html"] == "jshtml"
+
+
+def test_named_colour_maps_exist_and_the_sequential_one_is_the_default():
+    for name in (plot.SEQUENTIAL_CMAP, plot.DIVERGING_CMAP, plot.DIVERGING_CMAP + "_r"):
+        matplotlib.colormaps[name]  # KeyError if matplotlib does not know it
+    # Diverging: white in the middle, so 0 reads as "nothing"; the ends differ in lightness.
+    middle = matplotlib.colormaps[plot.DIVERGING_CMAP](0.5)[:3]
+    assert min(middle) > 0.9
+    with matplotlib.rc_context():
+        plot.use_style()
+        assert matplotlib.rcParams["image.cmap"] == plot.SEQUENTIAL_CMAP

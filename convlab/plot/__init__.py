@@ -29,7 +29,7 @@ from ._frames import (
     sum_caption,
 )
 from ._offline import OfflineAnimation
-from ._style import PALETTE, use_style
+from ._style import DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, use_style
 
 from . import _animate, _explore, _frames, _offline, _style
 

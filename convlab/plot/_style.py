@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PALETTE", "use_style"]
+__all__ = ["PALETTE", "SEQUENTIAL_CMAP", "DIVERGING_CMAP", "use_style"]
 
 #: Okabe-Ito colour-blind-safe palette, by name.
 PALETTE = {
@@ -16,6 +16,14 @@ PALETTE = {
     "purple": "#CC79A7",
 }
 
+#: Colour map for maps of values of one sign (images, counts): cividis varies in lightness
+#: and stays readable under red-green colour blindness and in greyscale.
+SEQUENTIAL_CMAP = "cividis"
+
+#: Colour map for signed values centred on 0 (feature maps, gradients, weights): purple to
+#: orange through white, with no red-green contrast. Centre it with vmin=-v, vmax=v.
+DIVERGING_CMAP = "PuOr"
+
 # The order colours are used in when a plot has several lines (yellow last: weak on white).
 CYCLE = ["blue", "orange", "green", "vermillion", "purple", "sky_blue", "black", "yellow"]
 
@@ -26,13 +34,14 @@ GRID_EDGE = "#9A9A9A"
 
 
 def use_style():
-    """Set matplotlib's defaults for the book: palette, sizes, grid, and JavaScript animations."""
+    """Set matplotlib's defaults for the book: palette, colour map, sizes, grid, and JavaScript animations."""
     import matplotlib as mpl
     from cycler import cycler
 
     mpl.rcParams.update(
         {
             "axes.prop_cycle": cycler(color=[PALETTE[c] for c in CYCLE]),
+            "image.cmap": SEQUENTIAL_CMAP,
             "figure.figsize": (7.0, 3.2),
             "figure.dpi": 90,
             "axes.grid": True,
