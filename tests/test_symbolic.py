@@ -571,3 +571,17 @@ class TestIdentities:
     def test_loss_dot_needs_equal_shapes(self):
         with pytest.raises(ValueError, match="same shape"):
             sym.loss_dot(sym.tensor("y", (2, 3)), sym.tensor("g", (3, 2)))
+
+
+def test_equal_and_is_zero_prove_and_refute_identities():
+    a, b = sp.symbols("a b")
+    assert sym.is_zero([(a + b) ** 2 - a**2 - 2 * a * b - b**2, sp.Array([0, a - a])])
+    assert not sym.is_zero([0, a - b])
+    assert sym.equal(sp.Matrix([a * (b + 1), b]), [a * b + a, b])  # a column and a flat list
+    assert sym.equal(sp.Array([[a, b], [b, a]]), [[a, b], [b, a]])
+    assert not sym.equal(sp.Array([[a, b], [b, a]]), sp.Array([a, b, b, a]))  # shapes differ
+    assert not sym.equal([a, b], [a])  # lengths differ
+    assert not sym.equal([a, b], [b, a])  # order matters
+    assert sym.equal((x for x in [a, b]), [a, b])  # generators are sequences too
+    assert sym.equal(sp.Array([a, b]), sp.Matrix([a, b]))  # (2,) against a (2, 1) column
+    assert not sym.equal(sp.Array([a, b]), sp.Matrix([[b, a]]))

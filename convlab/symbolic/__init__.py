@@ -35,7 +35,7 @@ A three-sample signal, a two-tap kernel and the gradient of ``L = <y, g>``:
 """
 
 from .._padding import PAD_MODES
-from ._calculus import gradient, loss_dot
+from ._calculus import equal, gradient, is_zero, loss_dot
 from ._layers import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ._shapes import output_size, transposed_output_size
 from ._signal import convolve, correlate, dilate, pad
@@ -60,5 +60,7 @@ __all__ = [
     "conv_transpose3d",
     "gradient",
     "loss_dot",
+    "equal",
+    "is_zero",
     "PAD_MODES",
 ]

@@ -11,7 +11,7 @@ import sympy as sp
 
 from ._symbols import _as_array, _Dense, _shape
 
-__all__ = ["gradient", "loss_dot"]
+__all__ = ["gradient", "loss_dot", "equal", "is_zero"]
 
 
 def loss_dot(y, g):
@@ -64,3 +64,62 @@ def gradient(expr, wrt):
     out = [sp.diff(e, v) for e in entries for v in variables]
     shape = expr_shape + wrt_shape
     return sp.Array(out, shape) if shape else out[0]
+
+
+def _entries(a):
+    """The entries of a SymPy expression, array or matrix, or a (nested) sequence, in order."""
+    if isinstance(a, sp.MatrixBase):
+        return list(a)
+    if isinstance(a, sp.NDimArray):
+        return sp.flatten(a.tolist()) if a.shape else [a[()]]
+    if isinstance(a, (list, tuple)) or (hasattr(a, "__iter__") and not isinstance(a, (str, sp.Basic))):
+        return [entry for item in a for entry in _entries(item)]
+    return [sp.sympify(a)]
+
+
+def _squeezed(shape):
+    return tuple(n for n in shape if n != 1)
+
+
+def is_zero(a):
+    """True when every entry of ``a`` expands to zero: the check that ends a derivation.
+
+    ``a`` is an expression, a SymPy array or matrix, or a (nested) sequence of them.
+    The test is ``sympy.expand(entry) == 0``, so it proves identities between
+    polynomials in the symbols (every formula of a convolution layer is one); it
+    does not try ``simplify``, which is slower and can hide a mistake behind a
+    rewriting it cannot finish.
+
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b")
+    >>> is_zero([(a + b) ** 2 - a**2 - 2 * a * b - b**2, 0])
+    True
+    >>> is_zero(a - b)
+    False
+    """
+    return all(sp.expand(entry) == 0 for entry in _entries(a))
+
+
+def equal(a, b):
+    """True when ``a`` and ``b`` have as many entries and agree entry by entry.
+
+    .. math:: a_i - b_i \\equiv 0 \\quad \\text{for every } i
+
+    Arrays, matrices and nested sequences are compared in row-major order of
+    their entries (a matrix column and a flat list of the same entries are
+    equal); when both are SymPy arrays or matrices their shapes must match too,
+    apart from axes of length 1 (an ``Array`` of shape ``(n,)`` equals a
+    ``Matrix`` column of shape ``(n, 1)``).
+
+    >>> import sympy as sp
+    >>> x0, x1 = sp.symbols("x0 x1")
+    >>> equal([x0 * (x1 + 1), x1], [x0 * x1 + x0, x1])
+    True
+    >>> equal([x0, x1], [x0])
+    False
+    """
+    shaped = (sp.NDimArray, sp.MatrixBase)
+    if isinstance(a, shaped) and isinstance(b, shaped) and _squeezed(a.shape) != _squeezed(b.shape):
+        return False
+    left, right = _entries(a), _entries(b)
+    return len(left) == len(right) and is_zero(p - q for p, q in zip(left, right))
