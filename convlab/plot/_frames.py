@@ -62,10 +62,8 @@ def padding_1d(padding, n, stride=1, dilation=1):
 
 
 def pad_1d(x, left, right, mode="zeros"):
-    """``x`` with ``left``/``right`` padded values in ``mode`` (zeros without a library call)."""
-    if mode == "zeros":
-        return np.concatenate([np.zeros(left), x, np.zeros(right)])
-    return np.asarray(pad(x, (left, right), mode), dtype=float)
+    """``x`` with ``left``/``right`` padded values in ``mode``: :func:`convlab.pad` on a 1-D array."""
+    return np.asarray(pad(np.asarray(x, dtype=float), (left, right), mode), dtype=float)
 
 
 def convolution_frames(x, w, *, stride=1, dilation=1, padding="full", padding_mode="zeros", flip=True):
