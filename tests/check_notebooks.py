@@ -8,6 +8,12 @@ A cell whose output is a picture (a PNG or SVG figure, or a matplotlib
 animation) must carry myst-nb's figure metadata, so the book shows a numbered
 caption and screen readers get alt text:
 ``{"mystnb": {"figure": {"caption": ..., "name": ...}, "image": {"alt": ...}}}``.
+A learner trips on long cells and on prose written for the authors, so these fail too:
+a code cell of more than 15 lines; a solution whose code is a Markdown code block (solution
+code must be executed cells between ``solution-start`` and ``solution-end``, so nbval
+compares what it prints); and workplace words in the reader's text ("seed 000", "nbval",
+a "test log"), where a source must be named and cited instead.
+
 Usage:
 
     python tests/check_notebooks.py book
@@ -16,6 +22,7 @@ Usage:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -51,11 +58,43 @@ def figure_problems(path: Path, cells) -> list[str]:
     return found
 
 
+MAX_CODE_LINES = 15
+
+# A solution directive in a single Markdown cell cannot hold executed code: its code would be
+# text that nothing runs. The gated form (solution-start ... solution-end) can.
+_INLINE_SOLUTION = re.compile(r"(`{3,}|:{3,})\{solution\}")
+_CODE_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(python|ipython3?|py)?\s*$", re.M)
+_WORKPLACE = re.compile(r"\bseeds?\s*0\d\d\b|\bseeds/|\bnbval\b|\btest log\b", re.I)
+
+
+def reader_problems(path: Path, cells) -> list[str]:
+    found = []
+    for index, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            lines = source.rstrip("\n").split("\n")
+            if len(lines) > MAX_CODE_LINES:
+                found.append(
+                    f"{path}: cell {index} has {len(lines)} lines of code "
+                    f"(at most {MAX_CODE_LINES}: split it, one idea per cell)"
+                )
+        elif cell["cell_type"] == "markdown":
+            if _INLINE_SOLUTION.search(source) and _CODE_FENCE.search(source):
+                found.append(
+                    f"{path}: cell {index} holds solution code as text; put it in executed cells "
+                    "between solution-start and solution-end"
+                )
+            word = _WORKPLACE.search(source)
+            if word:
+                found.append(f"{path}: cell {index} says {word.group(0)!r} to the reader")
+    return found
+
+
 def problems(path: Path) -> list[str]:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     counts = [c.get("execution_count") for c in code]
-    found = figure_problems(path, cells)
+    found = figure_problems(path, cells) + reader_problems(path, cells)
     if counts != list(range(1, len(code) + 1)):
         found.insert(0, (
             f"{path}: execution counts are {counts}, expected 1..{len(code)}: "

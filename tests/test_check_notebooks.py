@@ -54,3 +54,39 @@ def test_figure_without_caption_or_alt_fails(tmp_path, output, drop):
 
 def test_no_notebooks_is_an_error(tmp_path):
     assert main([str(tmp_path)]) == 1
+
+
+def markdown(source):
+    return {"cell_type": "markdown", "source": source, "metadata": {}}
+
+
+def test_long_code_cell_fails(tmp_path):
+    path = write(tmp_path, [code(1, source="\n".join(f"x{i} = {i}" for i in range(16)))])
+    [message] = problems(path)
+    assert "16 lines" in message
+    path = write(tmp_path, [code(1, source="\n".join(f"x{i} = {i}" for i in range(15)))])
+    assert problems(path) == []
+
+
+@pytest.mark.parametrize("fence", ["````", "::::"])
+def test_solution_code_as_text_fails(tmp_path, fence):
+    text = f"{fence}{{solution}} ex-1\n:class: dropdown\n```python\nprint(1)\n```\n{fence}\n"
+    [message] = problems(write(tmp_path, [markdown(text)]))
+    assert "solution-start" in message
+
+
+def test_gated_solution_with_executed_code_passes(tmp_path):
+    cells = [markdown(":::{solution-start} ex-1\n:class: dropdown\n:::\n"), code(1),
+             markdown(":::{solution-end}\n:::\n")]
+    assert problems(write(tmp_path, cells)) == []
+
+
+@pytest.mark.parametrize("text", ["As seed 002 says", "see seeds/", "tagged nbval-ignore-output",
+                                  "the test log below"])
+def test_workplace_words_fail(tmp_path, text):
+    [message] = problems(write(tmp_path, [markdown(text)]))
+    assert "to the reader" in message
+
+
+def test_random_seed_is_not_a_workplace_word(tmp_path):
+    assert problems(write(tmp_path, [markdown("We seed the generator with 2024.")])) == []
