@@ -10,10 +10,10 @@
 
 PYTHON ?= python3
 VENV ?= .venv
-# WITH_TORCH=1 adds PyTorch as an extra reference backend for the tests (CI sets it).
-WITH_TORCH ?= 0
-# Pinned: an unpinned torch from PyPI pulls gigabytes of CUDA packages.
-TORCH_SPEC ?= torch==2.13.0
+# PyTorch is part of the book (requirements.txt pins torch==2.13.0). On Linux, PyPI's wheel
+# of that version brings CUDA libraries (gigabytes); TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# installs the CPU-only build first, from PyTorch's own index (README: "PyTorch").
+TORCH_INDEX ?=
 PYTEST_WORKERS ?= 2
 # Extra arguments for benchmarks/bench.py, e.g. BENCH_ARGS="--quick --dtype float32".
 BENCH_ARGS ?=
@@ -27,8 +27,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 BIN := $(VENV)/bin
 BOOK_STAMP := $(VENV)/.book-stamp
 TEST_STAMP := $(VENV)/.test-stamp
-TORCH_STAMP := $(VENV)/.torch-stamp
-TEST_DEPS := $(TEST_STAMP) $(if $(filter 1,$(WITH_TORCH)),$(TORCH_STAMP))
+TEST_DEPS := $(TEST_STAMP)
 
 # Kernel specs inside the venv win over a user-level "python3" kernel, so the
 # book build runs the notebooks with the venv's Python (and its convlab).
@@ -63,13 +62,13 @@ help:
 	@echo "  make book       build the book into _build/html (strict, offline)"
 	@echo "  make test       unit tests + every notebook under nbval + strict book build"
 	@echo "                  + browser test of the built pages (when Chromium is installed)"
-	@echo "                  (WITH_TORCH=1 also installs $(TORCH_SPEC) as a test reference)"
+	@echo "                  (TORCH_INDEX=https://download.pytorch.org/whl/cpu: CPU-only PyTorch)"
 	@echo "  make browser-test  headless Chromium checks every page in _build/html offline"
 	@echo "                  (maths rendered, images, animations, no console errors, no network);"
 	@echo "                  screenshots in _build/screenshots/"
 	@echo "  make lab        open the notebooks in JupyterLab"
 	@echo "  make outputs    re-run every notebook in book/ and store its outputs (NB=book/x.ipynb for one)"
-	@echo "  make bench      benchmark convlab against NumPy, SciPy (and PyTorch with WITH_TORCH=1);"
+	@echo "  make bench      benchmark convlab against PyTorch, NumPy and SciPy;"
 	@echo "                  tables in benchmarks/results/ (BENCH_ARGS=--quick for a 1-minute smoke run)"
 	@echo "  make clean      remove the build output and caches (keeps $(VENV))"
 	@echo "  make distclean  clean, and remove $(VENV) too"
@@ -79,15 +78,12 @@ help:
 $(BOOK_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install "$$(grep -o '^torch==[^ ]*' requirements.txt)" --index-url "$(TORCH_INDEX)")
 	$(BIN)/python -m pip install -r requirements.txt -e .
 	touch $@
 
 $(TEST_STAMP): $(BOOK_STAMP) requirements-test.txt
 	$(BIN)/python -m pip install -r requirements-test.txt
-	touch $@
-
-$(TORCH_STAMP): $(TEST_STAMP)
-	$(BIN)/python -m pip install "$(TORCH_SPEC)"
 	touch $@
 
 # --- targets ----------------------------------------------------------------
