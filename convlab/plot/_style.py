@@ -49,7 +49,29 @@ def use_style():
             "axes.spines.top": False,
             "axes.spines.right": False,
             "font.size": 11,
+            # No text smaller than 9 pt, even in multi-panel figures (readable on a phone).
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
             # Animations become self-contained HTML+JavaScript: they play in the built book with no kernel.
             "animation.html": "jshtml",
         }
     )
+    _retina_figures()
+
+
+def _retina_figures():
+    """Store notebook figures as PNGs of twice their display size, sharp on high-density screens.
+
+    The PNG carries its display width and height, which the book and Jupyter honour. Outside
+    IPython (a script, the tests) there is nothing to set.
+    """
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
