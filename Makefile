@@ -24,7 +24,17 @@ CHROMIUM ?= $(firstword $(foreach b,chromium chromium-browser google-chrome goog
 # Extra arguments for jupyter-lab; Jupyter refuses to run as root without --allow-root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# make test-oldest: a second environment with every direct dependency at its declared floor
+# (tests/floors.py turns the floors in the files below into pip constraints).
+OLDEST_VENV ?= .venv-oldest
+FLOOR_FILES := requirements.txt requirements-test.txt pyproject.toml
+# Set by test-oldest: a pip constraints file applied to every install into $(VENV).
+PIP_CONSTRAINTS ?=
+# Where the strict build writes (test-oldest builds beside the main book, not over it).
+BOOK_OUT ?= .
+
 BIN := $(VENV)/bin
+PIP_C := $(if $(PIP_CONSTRAINTS),-c $(PIP_CONSTRAINTS))
 BOOK_STAMP := $(VENV)/.book-stamp
 TEST_STAMP := $(VENV)/.test-stamp
 TEST_DEPS := $(TEST_STAMP)
@@ -36,8 +46,8 @@ export JUPYTER_PREFER_ENV_PATH := 1
 # The strict build, shared by `book` and `test`. --all re-reads every page, so a
 # warning in an unchanged page still fails the build.
 define build-book
-$(BIN)/jupyter-book build . -W -n --keep-going --all
-@echo "Book built: $(CURDIR)/_build/html/index.html"
+$(BIN)/jupyter-book build . -W -n --keep-going --all --path-output $(BOOK_OUT)
+@echo "Book built: $(abspath $(BOOK_OUT))/_build/html/index.html"
 endef
 
 # Headless Chromium opens every built page from disk with the network blocked; see
@@ -55,7 +65,7 @@ endef
 
 .DEFAULT_GOAL := help
 
-.PHONY: help book test unit-test nbval browser-test outputs lab bench clean distclean
+.PHONY: help book test test-oldest floors-check strict-book unit-test nbval browser-test outputs lab bench clean distclean
 
 help:
 	@echo "convlab targets:"
@@ -63,6 +73,8 @@ help:
 	@echo "  make test       unit tests + every notebook under nbval + strict book build"
 	@echo "                  + browser test of the built pages (when Chromium is installed)"
 	@echo "                  (TORCH_INDEX=https://download.pytorch.org/whl/cpu: CPU-only PyTorch)"
+	@echo "  make test-oldest  the same tests in a second venv ($(OLDEST_VENV)) with every direct"
+	@echo "                  dependency at the lowest version the requirements allow"
 	@echo "  make browser-test  headless Chromium checks every page in _build/html offline"
 	@echo "                  (maths rendered, images, animations, no console errors, no network);"
 	@echo "                  screenshots in _build/screenshots/"
@@ -75,15 +87,15 @@ help:
 
 # --- environment ------------------------------------------------------------
 
-$(BOOK_STAMP): requirements.txt pyproject.toml
+$(BOOK_STAMP): requirements.txt pyproject.toml $(PIP_CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(if $(TORCH_INDEX),$(BIN)/python -m pip install "$$(grep -o '^torch==[^ ]*' requirements.txt)" --index-url "$(TORCH_INDEX)")
-	$(BIN)/python -m pip install -r requirements.txt -e .
+	$(BIN)/python -m pip install $(PIP_C) -r requirements.txt -e .
 	touch $@
 
 $(TEST_STAMP): $(BOOK_STAMP) requirements-test.txt
-	$(BIN)/python -m pip install -r requirements-test.txt
+	$(BIN)/python -m pip install $(PIP_C) -r requirements-test.txt
 	touch $@
 
 # --- targets ----------------------------------------------------------------
@@ -94,6 +106,22 @@ book: $(BOOK_STAMP)
 test: unit-test nbval
 	$(build-book)
 	$(call browser-test,$(BROWSER_TEST))
+
+# The oldest allowed versions, tested: a second venv with every direct dependency at its floor,
+# then the same unit tests, nbval and strict build (into _build/oldest/). CI runs it after make test.
+test-oldest:
+	mkdir -p $(OLDEST_VENV)
+	$(PYTHON) tests/floors.py constraints $(FLOOR_FILES) > $(OLDEST_VENV)/floors.txt.new
+	cmp -s $(OLDEST_VENV)/floors.txt.new $(OLDEST_VENV)/floors.txt || mv $(OLDEST_VENV)/floors.txt.new $(OLDEST_VENV)/floors.txt
+	$(MAKE) VENV=$(OLDEST_VENV) PIP_CONSTRAINTS=$(OLDEST_VENV)/floors.txt BOOK_OUT=_build/oldest \
+	  floors-check unit-test nbval strict-book
+
+# Prints each direct dependency's floor beside the installed version; fails on a mismatch.
+floors-check: $(TEST_DEPS)
+	$(BIN)/python tests/floors.py check $(FLOOR_FILES)
+
+strict-book: $(BOOK_STAMP)
+	$(build-book)
 
 # On the book already built (make book); Chromium is required here.
 browser-test: $(BOOK_STAMP)
@@ -137,4 +165,4 @@ clean:
 	  -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(OLDEST_VENV)
