@@ -7,6 +7,8 @@ array_api_strict). The public names:
 * padding: :func:`pad`
 * layers: :func:`conv1d`, :func:`conv2d`, :func:`conv3d` and their ``*_backward``,
   :func:`conv_transpose1d`, :func:`conv_transpose2d`, :func:`conv_transpose3d`
+* pooling: :func:`max_pool1d`, :func:`max_pool2d`, :func:`avg_pool1d`, :func:`avg_pool2d`,
+  :func:`adaptive_avg_pool1d`, :func:`adaptive_avg_pool2d` and their ``*_backward``
 * shapes: :func:`output_size`, :func:`same_padding`
 * checking: :func:`gradcheck`
 * speed: every convolution takes ``method="auto" | "direct" | "gemm" | "fft"``;
@@ -26,6 +28,20 @@ from ._grad import (
     conv_transpose3d,
 )
 from ._padding import PAD_MODES, pad
+from ._pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool1d_backward,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool2d_backward,
+    avg_pool1d,
+    avg_pool1d_backward,
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool1d,
+    max_pool1d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+)
 from ._shapes import output_size, same_padding
 from .signal import Autocorrelation, autocorrelate, convolve, correlate
 
@@ -34,7 +50,15 @@ __version__ = "0.1.0"
 __all__ = [
     "PAD_MODES",
     "Autocorrelation",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool1d_backward",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool2d_backward",
     "autocorrelate",
+    "avg_pool1d",
+    "avg_pool1d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
     "conv1d",
     "conv1d_backward",
     "conv2d",
@@ -47,6 +71,10 @@ __all__ = [
     "convolve",
     "correlate",
     "gradcheck",
+    "max_pool1d",
+    "max_pool1d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
     "memory_budget",
     "output_size",
     "pad",

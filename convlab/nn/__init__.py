@@ -29,10 +29,12 @@ Examples
 ((4, 1, 8), (2, 1, 3))
 """
 
+from ._init import kaiming_uniform
 from ._layers import Conv1d, Conv2d, Flatten, Linear, ReLU
 from ._losses import CrossEntropyLoss, MSELoss
 from ._module import Module, Parameter, Sequential
 from ._optim import SGD
+from ._pool import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 
 __all__ = [
     "Parameter",
@@ -46,6 +48,13 @@ __all__ = [
     "MSELoss",
     "CrossEntropyLoss",
     "SGD",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "kaiming_uniform",
 ]
 
 # The classes live in private modules; name the public path (convlab.nn.ReLU, not
