@@ -31,10 +31,11 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from . import _fft, _gemm
-from ._backend import asarrays, device
+from . import _fft, _gemm, _taps
+from ._backend import device, floats, restore
 from ._fft import FFT_MIN_TAPS
 from ._gemm import tap_index
+from ._memory import check_fits, memory_budget
 from ._padding import check_layer_padding, check_mode, pad_plan
 from ._shapes import as_tuple, check_choice, check_int, one_output_size, padding_pairs
 
@@ -51,6 +52,22 @@ class ConvSpec:
     groups: int
     padding_mode: str
     out_spatial: tuple
+    unbatched: bool = False  # x came as (C, *spatial): results go back without the batch axis
+    dtype: object = None  # the dtype results are returned in (see convlab._backend._promote)
+
+
+def unbatch(xp, x, ndim, fn, w_layout="conv"):
+    """``(x, unbatched)``: an unbatched input ``(C, *spatial)`` gets a batch axis of one, as in PyTorch."""
+    letters = ", ".join({1: "L", 2: "HW", 3: "DHW"}[ndim])
+    c = "C_in"
+    if x.ndim == ndim + 1:
+        return xp.expand_dims(x, axis=0), True
+    if x.ndim != ndim + 2:
+        raise ValueError(
+            f"{fn}: x has shape {tuple(x.shape)} ({x.ndim}-D); expected {ndim + 2}-D (N, {c}, {letters}) "
+            f"or {ndim + 1}-D ({c}, {letters}) for one unbatched sample"
+        )
+    return x, False
 
 
 def _check_shapes(x, w, b, ndim, groups, fn, w_layout="conv"):
@@ -64,8 +81,8 @@ def _check_shapes(x, w, b, ndim, groups, fn, w_layout="conv"):
         raise ValueError(
             f"{fn}: w has shape {tuple(w.shape)} ({w.ndim}-D); expected {ndim + 2}-D {want}{', '.join('k' + c for c in letters)})"
         )
-    if math.prod(x.shape) == 0:
-        raise ValueError(f"{fn}: x is empty (shape {tuple(x.shape)})")
+    if math.prod(x.shape[1:]) == 0:  # N = 0 is an empty batch, answered with an empty result
+        raise ValueError(f"{fn}: x is empty (shape {tuple(x.shape)}); only the batch axis may be 0")
     if math.prod(w.shape) == 0:
         raise ValueError(f"{fn}: w is empty (shape {tuple(w.shape)})")
     c_in = x.shape[1]
@@ -95,8 +112,9 @@ def _check_shapes(x, w, b, ndim, groups, fn, w_layout="conv"):
 
 def prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
     """Validate and normalise a convolution's arguments; return ``(xp, x, w, b, spec)``."""
-    xp, (x, w, b) = asarrays(x, w, b, names=["x", "w", "b"])
+    xp, (x, w, b), dtype = floats(x, w, b, names=["x", "w", "b"], optional={"b"})
     groups = check_int(groups, "groups", 1)
+    x, unbatched = unbatch(xp, x, ndim, fn)
     _check_shapes(x, w, b, ndim, groups, fn)
     ks = tuple(w.shape[2:])
     ss = as_tuple(stride, ndim, "stride", 1)
@@ -111,7 +129,49 @@ def prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
         one_output_size(n, k, s, l, r, d, axis)
         for axis, (n, k, s, (l, r), d) in enumerate(zip(spatial, ks, ss, pairs, ds))
     )
-    return xp, x, w, b, ConvSpec(ss, pairs, ds, groups, mode, out)
+    itemsize = xp.finfo(x.dtype).bits // 8
+    check_fits(x.shape[0] * w.shape[0] * math.prod(out) * itemsize, f"{fn}: the output of shape {(x.shape[0], w.shape[0]) + out}")
+    return xp, x, w, b, ConvSpec(ss, pairs, ds, groups, mode, out, unbatched, dtype)
+
+
+def finish(xp, y, spec):
+    """The result as the caller gets it: in the input's dtype, without a batch axis if none came in."""
+    if y is None:
+        return None
+    if spec.unbatched:
+        y = y[0, ...]
+    return restore(xp, y, spec.dtype)
+
+
+def skip_padding(xp, x, spec) -> bool:
+    """True when zero padding should not be materialised: the padded copy would outgrow the budget.
+
+    Then :mod:`convlab._taps` computes only the products that read data,
+    whatever the padding and dilation (the layers' answer to
+    ``conv1d(x, w, dilation=10**9, padding=10**9)``).
+    """
+    if spec.padding_mode != "zeros" or not any(l or r for l, r in spec.padding):
+        return False
+    padded = math.prod(n + l + r for n, (l, r) in zip(x.shape[2:], spec.padding))
+    itemsize = xp.finfo(x.dtype).bits // 8
+    return x.shape[0] * x.shape[1] * padded * itemsize > memory_budget()
+
+
+def padded_input(xp, x, spec, fn):
+    """``pad_plan`` for a layer, refused early (with the bytes) when the padded copy cannot fit."""
+    padded = tuple(n + l + r for n, (l, r) in zip(x.shape[2:], spec.padding))
+    itemsize = xp.finfo(x.dtype).bits // 8
+    check_fits(
+        x.shape[0] * x.shape[1] * math.prod(padded) * itemsize,
+        f"{fn}: padding_mode={spec.padding_mode!r} copies x into a padded input of shape "
+        f"{tuple(x.shape[:2]) + padded}, which",
+    )
+    return pad_plan(xp, x, spec.padding, spec.padding_mode)
+
+
+def all_finite(xp, *arrays) -> bool:
+    """One pass over the data: the FFT spreads a NaN or inf over a whole block, the sums do not."""
+    return all(bool(xp.all(xp.isfinite(a))) for a in arrays)
 
 
 def tap_view(xp, xp_pad, tap, stride, dilation, out_spatial):
@@ -174,9 +234,17 @@ _FORWARD = {"direct": correlate_padded, "gemm": _gemm.forward, "fft": _fft.corre
 def conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, method, ndim, fn):
     xp, x, w, b, spec = prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn)
     path = choose_method(method, fn, ndim, tuple(w.shape[2:]), spec.stride)
-    x_pad, _ = pad_plan(xp, x, spec.padding, spec.padding_mode)
+    if x.shape[0] == 0:  # an empty batch, as PyTorch answers it
+        return finish(xp, xp.zeros((0, w.shape[0]) + spec.out_spatial, dtype=x.dtype, device=device(x)), spec)
+    if skip_padding(xp, x, spec):
+        lefts = tuple(l for l, _ in spec.padding)
+        y = _taps.forward(xp, x, w, spec.stride, spec.dilation, spec.groups, spec.out_spatial, lefts)
+        return finish(xp, add_bias(xp, y, b), spec)
+    if path == "fft" and not all_finite(xp, x, w):
+        path = "gemm"  # NaN/inf where PyTorch puts them, not smeared over an FFT block
+    x_pad, _ = padded_input(xp, x, spec, fn)
     y = _FORWARD[path](xp, x_pad, w, spec.stride, spec.dilation, spec.groups, spec.out_spatial)
-    return add_bias(xp, y, b)
+    return finish(xp, add_bias(xp, y, b), spec)
 
 
 _DOC = """{n}-D convolution layer (cross-correlation, as ``torch.nn.functional.conv{n}d``).
@@ -191,8 +259,10 @@ group of ``o``, and the output size per axis
 
 Parameters
 ----------
-x : array, shape (N, C_in, {shape})
-    Integer input is computed in float64; float32 stays float32.
+x : array, shape (N, C_in, {shape}) or unbatched (C_in, {shape})
+    Integer input is computed in float64; float32 stays float32; float16
+    is computed in float32 and returned as float16. An unbatched input gives
+    an unbatched output, and a batch of N = 0 an empty one, as in PyTorch.
 w : array, shape (C_out, C_in/groups, {kshape})
 b : array, shape (C_out,), optional
 stride, dilation : int or tuple of {n} ints
@@ -212,11 +282,14 @@ method : {{"auto", "direct", "gemm", "fft"}}
     one matrix product per group, in blocks within :func:`memory_budget`;
     ``fft`` (1-D only) uses overlap-add FFTs, fastest for long kernels.
     ``auto`` picks ``fft`` for a 1-D kernel of at least 64 taps at stride 1
-    and ``gemm`` otherwise.
+    and ``gemm`` otherwise. Input holding NaN or inf never takes the FFT
+    (it would spread them over a block): it goes through ``gemm``.
+    Zero padding whose padded copy would exceed :func:`memory_budget` is
+    never built: only the products that read data are computed.
 
 Returns
 -------
-y : array, shape (N, C_out, {oshape})
+y : array, shape (N, C_out, {oshape}) (or (C_out, {oshape}) for unbatched ``x``)
     In the library, device and dtype of ``x``.
 
 Raises
@@ -226,7 +299,11 @@ ValueError
     ``stride``/``dilation`` < 1, negative padding, unknown modes, ``"same"``
     with stride > 1, a kernel larger than the padded input, empty arrays.
 TypeError
-    Arrays from different libraries, complex input, non-integer parameters.
+    Arrays from different libraries, complex or longdouble input, ``None`` or
+    a non-array for ``x``/``w``, non-integer parameters.
+MemoryError
+    The output (or a padded copy of ``x``, for modes other than zeros) would
+    not fit in this machine's memory; the message gives the bytes.
 
 See Also
 --------

@@ -17,12 +17,25 @@ gives, for the forward pass of :mod:`convlab._conv`:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
-from . import _gemm
-from ._backend import asarrays, device
-from ._conv import _check_shapes, add_bias, choose_method, correlate_padded, prepare, tap_view
+from . import _gemm, _taps
+from ._backend import device, floats, restore
+from ._conv import (
+    _check_shapes,
+    add_bias,
+    choose_method,
+    correlate_padded,
+    finish,
+    padded_input,
+    prepare,
+    skip_padding,
+    tap_view,
+    unbatch,
+)
+from ._memory import check_fits, memory_budget
 from ._padding import pad_plan, pad_backward
 from ._shapes import as_tuple, check_int
 
@@ -86,21 +99,35 @@ def weight_gradient(xp, g, x_pad, w_shape, stride, dilation, groups):
 
 
 def conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, padding_mode, method, ndim, fn):
+    if grad_out is None:
+        raise TypeError(f"grad_out=None is invalid: {fn}_backward needs an array of the shape of y")
     xp, x, w, b, spec = prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn)
     path = choose_method(method, f"{fn}_backward", ndim, tuple(w.shape[2:]), spec.stride, allow_fft=False)
-    _, (_, g) = asarrays(x, grad_out, names=["x", "grad_out"])  # TypeError if from another library
+    _, (_, g), g_dtype = floats(x, grad_out, names=["x", "grad_out"])  # TypeError if from another library
     g = xp.astype(g, x.dtype, copy=False)
     want = (x.shape[0], w.shape[0]) + spec.out_spatial
+    if spec.unbatched and tuple(g.shape) == want[1:]:
+        g = xp.expand_dims(g, axis=0)
     if tuple(g.shape) != want:
-        raise ValueError(f"{fn}_backward: grad_out has shape {tuple(g.shape)}; expected {want}, the shape of y")
-    x_pad, plans = pad_plan(xp, x, spec.padding, spec.padding_mode)
+        shown = want[1:] if spec.unbatched else want
+        raise ValueError(f"{fn}_backward: grad_out has shape {tuple(g.shape)}; expected {shown}, the shape of y")
     grad_b = None if b is None else xp.sum(g, axis=(0,) + tuple(range(2, g.ndim)))
-    if path == "gemm":
-        grad_x_pad, grad_w = _gemm.backward(xp, g, x_pad, w, spec.stride, spec.dilation, spec.groups)
-    else:  # the formulas as the book derives them, one tap at a time
-        grad_w = weight_gradient(xp, g, x_pad, w.shape, spec.stride, spec.dilation, spec.groups)
-        grad_x_pad = input_gradient(xp, g, w, spec.stride, spec.dilation, spec.groups, x_pad.shape[2:])
-    return pad_backward(xp, grad_x_pad, plans), grad_w, grad_b
+    if x.shape[0] == 0:
+        grad_x = xp.zeros(tuple(x.shape), dtype=x.dtype, device=device(x))
+        grad_w = xp.zeros(tuple(w.shape), dtype=x.dtype, device=device(x))
+    elif skip_padding(xp, x, spec):  # huge zero padding: only what reads data
+        lefts = tuple(l for l, _ in spec.padding)
+        grad_x, grad_w = _taps.backward(xp, g, x, w, spec.stride, spec.dilation, spec.groups, lefts)
+    else:
+        x_pad, plans = padded_input(xp, x, spec, fn)
+        if path == "gemm":
+            grad_x_pad, grad_w = _gemm.backward(xp, g, x_pad, w, spec.stride, spec.dilation, spec.groups)
+        else:  # the formulas as the book derives them, one tap at a time
+            grad_w = weight_gradient(xp, g, x_pad, w.shape, spec.stride, spec.dilation, spec.groups)
+            grad_x_pad = input_gradient(xp, g, w, spec.stride, spec.dilation, spec.groups, x_pad.shape[2:])
+        grad_x = pad_backward(xp, grad_x_pad, plans)
+    batched = dataclasses.replace(spec, unbatched=False)
+    return finish(xp, grad_x, spec), finish(xp, grad_w, batched), finish(xp, grad_b, batched)
 
 
 _BACKWARD_DOC = """Gradients of :func:`conv{n}d` with respect to ``x``, ``w`` and ``b``.
@@ -160,8 +187,9 @@ def conv3d_backward(
 
 
 def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, method, ndim, fn):
-    xp, (x, w, b) = asarrays(x, w, b, names=["x", "w", "b"])
+    xp, (x, w, b), dtype = floats(x, w, b, names=["x", "w", "b"], optional={"b"})
     groups = check_int(groups, "groups", 1)
+    x, unbatched = unbatch(xp, x, ndim, fn, w_layout="transpose")
     _check_shapes(x, w, b, ndim, groups, fn, w_layout="transpose")
     ks = tuple(w.shape[2:])
     ss = as_tuple(stride, ndim, "stride", 1)
@@ -184,10 +212,24 @@ def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups
     # The transposed convolution *is* the input gradient of a convolution whose
     # weight has the (C_in, C_out/groups) layout that PyTorch stores here.
     path = choose_method(method, fn, ndim, ks, ss, allow_fft=False)
-    gradient = _gemm.input_gradient if path == "gemm" else input_gradient
-    y = gradient(xp, x, w, ss, ds, groups, tuple(full))
-    crop = tuple(slice(p, n - p) for p, n in zip(ps, full))
-    return add_bias(xp, y[(slice(None), slice(None)) + crop], b)
+    c_out = w.shape[1] * groups
+    cropped = tuple(n - 2 * p for p, n in zip(ps, full))
+    itemsize = xp.finfo(x.dtype).bits // 8
+    check_fits(x.shape[0] * c_out * math.prod(cropped) * itemsize, f"{fn}: the output of shape {(x.shape[0], c_out) + cropped}")
+    if x.shape[0] == 0:
+        y = xp.zeros((0, c_out) + cropped, dtype=x.dtype, device=device(x))
+    elif x.shape[0] * c_out * math.prod(full) * itemsize > memory_budget() and full != list(cropped):
+        # Padding crops a huge uncropped output: compute only the kept positions.
+        y = _taps.input_gradient(xp, x, w, ss, ds, groups, cropped, ps)
+    else:
+        gradient = _gemm.input_gradient if path == "gemm" else input_gradient
+        y = gradient(xp, x, w, ss, ds, groups, tuple(full))
+        crop = tuple(slice(p, n - p) for p, n in zip(ps, full))
+        y = y[(slice(None), slice(None)) + crop]
+    y = add_bias(xp, y, b)
+    if unbatched:
+        y = y[0, ...]
+    return restore(xp, y, dtype)
 
 
 _TRANSPOSE_DOC = """{n}-D transposed convolution, as ``torch.nn.functional.conv_transpose{n}d``.

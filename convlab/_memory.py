@@ -9,6 +9,8 @@ a 1025-tap kernel fit in well under a gigabyte.
 
 from __future__ import annotations
 
+import os
+
 from ._shapes import check_int
 
 __all__ = ["memory_budget", "set_memory_budget"]
@@ -46,6 +48,35 @@ def set_memory_budget(nbytes) -> int:
         raise ValueError(f"nbytes={nbytes} is invalid: the memory budget must be at least 1 MiB ({_MIB} bytes)")
     previous, _budget = _budget, nbytes
     return previous
+
+
+def _machine_memory():
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _human(nbytes: int) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= size:
+            return f"{nbytes / size:.1f} {unit}"
+    return f"{nbytes} B"
+
+
+def check_fits(nbytes: int, what: str) -> None:
+    """MemoryError, before anything is allocated, when ``what`` needs more than the machine has.
+
+    Requests that fit are left to the array library (which may still fail if
+    the memory is in use); this only refuses what could never succeed here.
+    """
+    limit = _machine_memory()
+    if limit is not None and nbytes > limit:
+        raise MemoryError(
+            f"{what} would need {nbytes} bytes ({_human(nbytes)}), more than this machine's "
+            f"memory ({_human(limit)}); use smaller sizes"
+        )
 
 
 def blocks(n: int, rows: int, bytes_per_row: int):

@@ -36,7 +36,10 @@ from __future__ import annotations
 
 import numbers
 
-from ._backend import asarrays, device
+import math
+
+from ._backend import device, floats, restore
+from ._memory import check_fits
 from ._shapes import check_int
 
 __all__ = ["pad", "PAD_MODES"]
@@ -53,7 +56,8 @@ _HINTS = {"edge": "replicate", "wrap": "circular", "reflection": "reflect", "zer
 def check_mode(mode, name="mode"):
     if isinstance(mode, str) and mode in PAD_MODES:
         return mode
-    hint = f" (NumPy/PyTorch's {mode!r} is {_HINTS[mode]!r} here)" if mode in _HINTS else ""
+    hint = f" (NumPy/PyTorch's {mode!r} is {_HINTS[mode]!r} here)" if isinstance(mode, str) and mode in _HINTS else ""
+    # ValueError for any wrong value, a list included (checked as a str first: a list is unhashable).
     raise ValueError(f"{name}={mode!r} is invalid: expected one of {', '.join(map(repr, PAD_MODES))}{hint}")
 
 
@@ -74,6 +78,83 @@ def source_index(t: int, n: int, mode: str) -> int:
         return m if m < n else 2 * n - 2 - m
     m = t % (2 * n)  # symmetric: mirror about the edge itself, period 2n
     return m if m < n else 2 * n - 1 - m
+
+
+def _period(n: int, mode: str) -> int:
+    """Length of the pattern that ``source_index`` repeats (replicate has none: 0)."""
+    if mode == "circular":
+        return n
+    if mode == "reflect":
+        return max(1, 2 * n - 2)
+    if mode == "symmetric":
+        return 2 * n
+    return 0
+
+
+def _copy_border(xp, x, axis, side, width, mode):
+    """The ``width`` copied values on one side: one period built by ``take``, then repeated.
+
+    Vectorised and without an index per padded position, so a width of 10**8
+    costs what its output costs (as in ``numpy.pad``), not a Python loop.
+    """
+    n, dev = x.shape[axis], device(x)
+    xm = xp.moveaxis(x, axis, -1)
+    lead = tuple(xm.shape[:-1])
+    if mode == "replicate":
+        edge = xm[..., :1] if side == "left" else xm[..., n - 1 :]
+        border = xp.broadcast_to(edge, lead + (width,))
+    else:
+        period = _period(n, mode)
+        m = xp.arange(period, device=dev)
+        if mode == "circular":
+            src = m
+        elif mode == "reflect":
+            src = xp.where(m < n, m, 2 * n - 2 - m) if n > 1 else m * 0
+        else:
+            src = xp.where(m < n, m, 2 * n - 1 - m)
+        one = xp.take(xm, src, axis=-1)  # (..., period): the signal extended over one period
+        start = (-width) % period if side == "left" else n % period
+        reps = -(-(start + width) // period)
+        tiled = xp.reshape(xp.broadcast_to(one[..., None, :], lead + (reps, period)), lead + (reps * period,))
+        border = tiled[..., start : start + width]
+    return xp.moveaxis(border, -1, axis)
+
+
+def _copy_border_backward(xp, g, n, axis, side, mode):
+    """What a copied border ``g`` sends back: each padded value's gradient to the one position it copies.
+
+    The border is cut into whole periods of the pattern and summed period by
+    period (a scatter-add written as a reshape and a sum), so memory is linear
+    in the width and a NaN in ``g`` reaches only the position it was copied
+    from, as in PyTorch's scatter-add.
+    """
+    dt, dev = g.dtype, device(g)
+    gm = xp.moveaxis(g, axis, -1)
+    lead, width = tuple(gm.shape[:-1]), gm.shape[-1]
+
+    def zeros(k):
+        return xp.zeros(lead + (k,), dtype=dt, device=dev)
+
+    if mode == "replicate":
+        total = xp.sum(gm, axis=-1, keepdims=True)
+        parts = [total, zeros(n - 1)] if side == "left" else [zeros(n - 1), total]
+        return xp.moveaxis(xp.concat(parts, axis=-1), -1, axis)
+    period = _period(n, mode)
+    start = (-width) % period if side == "left" else n % period
+    reps = -(-(start + width) // period)
+    aligned = xp.concat([zeros(start), gm, zeros(reps * period - start - width)], axis=-1)
+    per_phase = xp.sum(xp.reshape(aligned, lead + (reps, period)), axis=-2)  # (..., period)
+    if mode == "circular":
+        back = per_phase
+    elif mode == "reflect":
+        if n == 1:
+            back = per_phase
+        else:  # phases n .. 2n-3 mirror onto n-2 .. 1
+            mirrored = xp.flip(per_phase[..., n:], axis=-1)
+            back = per_phase[..., :n] + xp.concat([zeros(1), mirrored, zeros(1)], axis=-1)
+    else:  # symmetric: phases n .. 2n-1 mirror onto n-1 .. 0
+        back = per_phase[..., :n] + xp.flip(per_phase[..., n:], axis=-1)
+    return xp.moveaxis(back, -1, axis)
 
 
 def pad_pairs(pad_width, x_ndim, ndim):
@@ -121,8 +202,6 @@ def _stat_weights(xp, x, side, k, mode, axis):
     # median: weight 1 on the middle value of the window (1/2 on each of the two
     # middle values for an even window), found by ranking the window.
     window = xp.take(x, xp.arange(start, start + k, device=dev), axis=axis)
-    if bool(xp.any(xp.isnan(window))):  # ranking would sort NaN last and hide it
-        raise ValueError("mode='median' takes a statistic of x, but the values it uses contain NaN")
     rank = xp.argsort(xp.argsort(window, axis=axis, stable=True), axis=axis, stable=True)
     if k % 2:
         a = xp.astype(rank == k // 2, dt)
@@ -146,10 +225,11 @@ def _side_plan(xp, x, axis, side, width, mode, value, stat_length):
     if mode in _CONSTANT_MODES:
         return ("constant", 0.0 if mode == "zeros" else value)
     if mode in _COPY_MODES:
-        ts = range(-width, 0) if side == "left" else range(n, n + width)
-        return ("copy", [source_index(t, n, mode) for t in ts])
+        return ("copy", (side, mode))
     k = stat_length[0 if side == "left" else 1]
-    return ("weights", _stat_weights(xp, x, side, k, mode, axis))
+    k = n if k is None else min(k, n)
+    window = (0, k) if side == "left" else (n - k, n)
+    return ("weights", (_stat_weights(xp, x, side, k, mode, axis), mode, window))
 
 
 def _border(xp, x, axis, width, plan):
@@ -159,9 +239,18 @@ def _border(xp, x, axis, width, plan):
     if kind == "constant":
         return xp.full(tuple(shape), src, dtype=x.dtype, device=device(x))
     if kind == "copy":
-        return xp.take(x, xp.asarray(src, device=device(x)), axis=axis)
-    # Mask rather than multiply: 0 * inf outside the window would be NaN.
-    stat = xp.sum(src * xp.where(src != 0, x, xp.zeros_like(x)), axis=axis, keepdims=True)
+        side, mode = src
+        return _copy_border(xp, x, axis, side, width, mode)
+    weights, mode, (start, stop) = src
+    window = x[_along(axis, x.ndim, start, stop)]
+    if mode == "mean":  # as numpy.pad computes it (np.mean of the window): the same last bit
+        stat = xp.mean(window, axis=axis, keepdims=True)
+    else:
+        # Mask rather than multiply: 0 * inf outside the window would be NaN.
+        stat = xp.sum(weights * xp.where(weights != 0, x, xp.zeros_like(x)), axis=axis, keepdims=True)
+        if mode == "median":  # ranking sorts NaN last and would hide it; np.median gives NaN
+            has_nan = xp.any(xp.isnan(window), axis=axis, keepdims=True)
+            stat = xp.where(has_nan, xp.asarray(float("nan"), dtype=x.dtype, device=device(x)), stat)
     return xp.broadcast_to(stat, tuple(shape))
 
 
@@ -169,12 +258,12 @@ def _border_backward(xp, g, n, axis, plan):
     """Gradient that one border ``g`` sends to the signal (length ``n`` along ``axis``)."""
     kind, src = plan
     if kind == "copy":
-        # One-hot matrix (width, n): row t has a 1 where position t was copied from.
-        hot = xp.astype(
-            xp.reshape(xp.asarray(src, device=device(g)), (-1, 1)) == xp.arange(n, device=device(g)), g.dtype
-        )
-        return xp.moveaxis(xp.moveaxis(g, axis, -1) @ hot, -1, axis)
-    return xp.sum(g, axis=axis, keepdims=True) * src  # weights: d(sum a x)/dx = a
+        side, mode = src
+        return _copy_border_backward(xp, g, n, axis, side, mode)
+    weights = src[0]
+    # Mask rather than multiply: NaN or inf in g must not reach positions of weight 0.
+    total = xp.sum(g, axis=axis, keepdims=True)
+    return xp.where(weights != 0, total * weights, xp.zeros_like(weights * total))  # d(sum a x)/dx = a
 
 
 def pad_plan(xp, x, pairs, mode, value=0.0, stat_length=(None, None)):
@@ -193,10 +282,6 @@ def pad_plan(xp, x, pairs, mode, value=0.0, stat_length=(None, None)):
         parts.append(x)
         if right:
             parts.append(_border(xp, x, axis, right, rp))
-        borders = [p for p, width in ((parts[0], left), (parts[-1], right)) if width]
-        if mode in _STAT_MODES and any(bool(xp.any(xp.isnan(p))) for p in borders):
-            # A statistic of a window holding NaN is NaN: refuse rather than fill the border with it.
-            raise ValueError(f"mode={mode!r} takes a statistic of x, but the values it uses contain NaN")
         plans.append((axis, x.shape[axis], left, right, lp, rp))
         x = xp.concat(parts, axis=axis)
     return x, plans
@@ -294,13 +379,23 @@ def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
     as ``numpy.pad`` does. The layer functions (``conv1d`` ...) instead follow
     PyTorch and reject ``reflect`` widths >= length and ``circular`` widths > length.
 
+    Non-finite values are padded as ``numpy.pad`` pads them: a ``mean`` or
+    ``median`` over a window holding NaN is NaN, one holding ``+inf`` and
+    ``-inf`` is NaN.
+
     Raises
     ------
     ValueError
-        Unknown mode, negative widths, more pairs than axes, an empty axis,
-        or NaN in the signal for a statistic mode.
+        Unknown mode, negative widths, more pairs than axes, an empty axis.
+    TypeError
+        ``x`` is not an array (or a list of numbers), ``mode`` is not a str,
+        ``value`` is not a real number.
+    MemoryError
+        The output would not fit in this machine's memory (the message gives
+        the bytes it would need); nothing is allocated.
     """
-    xp, (x,) = asarrays(x, names=["x"])
+    given = x
+    xp, (x,), dtype = floats(x, names=["x"])
     mode = check_mode(mode)
     pairs = pad_pairs(pad_width, x.ndim, ndim)
     if len(pairs) > x.ndim:
@@ -318,6 +413,27 @@ def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
     for axis, (left, right) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
         if (left or right) and x.shape[axis] == 0:
             raise ValueError(f"x is empty along axis {axis} (shape {x.shape}); there is nothing to pad from")
+    shape = list(x.shape)
+    for axis, (left, right) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
+        shape[axis] += left + right
+    check_fits(math.prod(shape) * _itemsize(xp, dtype), f"pad: the output of shape {tuple(shape)}")
     y, _ = pad_plan(xp, x, pairs, mode, value, stat_pair(stat_length))
+    y = restore(xp, y, dtype)
+    if y is given:  # nothing to pad: still a new array, as numpy.pad and torch's F.pad return
+        y = xp.asarray(y, copy=True)
+    return _keep_order(xp, given, y)
+
+
+def _itemsize(xp, dtype):
+    return xp.finfo(dtype).bits // 8
+
+
+def _keep_order(xp, given, y):
+    """A Fortran-ordered NumPy input gives a Fortran-ordered output, as in ``numpy.pad``."""
+    flags = getattr(given, "flags", None)
+    if flags is not None and getattr(flags, "fnc", False) and type(y).__module__ == "numpy":
+        import numpy as np
+
+        return np.asfortranarray(y)
     return y
 

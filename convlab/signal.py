@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from . import _fft, _gemm
-from ._backend import asarrays, device
-from ._conv import METHODS, correlate_padded
+from ._backend import device, floats, restore
+from ._conv import METHODS, all_finite, correlate_padded
 from ._padding import pad_plan
 from ._shapes import check_choice
 
@@ -28,13 +28,13 @@ _MODES = ("full", "same", "valid")
 
 
 def _signals(x, w, fn):
-    xp, (x, w) = asarrays(x, w, names=["x", "w"])
+    xp, (x, w), dtype = floats(x, w, names=["x", "w"])
     for name, a in (("x", x), ("w", w)):
         if a.ndim != 1:
             raise ValueError(f"{fn}: {name} has shape {tuple(a.shape)}; expected a 1-D array")
         if a.shape[0] == 0:
             raise ValueError(f"{fn}: {name} is empty; expected at least one value")
-    return xp, x, w
+    return xp, x, w, dtype
 
 
 def _path(method, m, n):
@@ -53,6 +53,8 @@ def _full_convolution(xp, x, w, method="auto"):
     out = x.shape[0] + k - 1
     x3, w3 = xp.reshape(x, (1, 1, x.shape[0])), xp.reshape(w, (1, 1, k))
     path = _path(method, x.shape[0], k)
+    if path == "fft" and not all_finite(xp, x, w):
+        path = "gemm"  # an FFT would spread one NaN or inf over its whole block; numpy.convolve does not
     if path == "fft":
         return xp.reshape(_fft.full_convolution(xp, x3, w3), (out,))
     x_pad, _ = pad_plan(xp, x3, ((k - 1, k - 1),), "zeros")
@@ -99,9 +101,9 @@ def convolve(x, w, mode="full", method="auto"):
     array([0. , 1. , 2.5, 4. , 1.5])
     """
     check_choice(mode, "mode", _MODES)
-    xp, x, w = _signals(x, w, "convolve")
+    xp, x, w, dtype = _signals(x, w, "convolve")
     m, n = x.shape[0], w.shape[0]
-    return _full_convolution(xp, x, w, method)[_mode_slice(mode, m, n, (min(m, n) - 1) // 2)]
+    return restore(xp, _full_convolution(xp, x, w, method)[_mode_slice(mode, m, n, (min(m, n) - 1) // 2)], dtype)
 
 
 def correlate(x, w, mode="valid", method="auto"):
@@ -129,10 +131,10 @@ def correlate(x, w, mode="valid", method="auto"):
     c : 1-D array
     """
     check_choice(mode, "mode", _MODES)
-    xp, x, w = _signals(x, w, "correlate")
+    xp, x, w, dtype = _signals(x, w, "correlate")
     m, n = x.shape[0], w.shape[0]
     start = (min(m, n) - 1) // 2 if m >= n else min(m, n) // 2
-    return _full_convolution(xp, x, xp.flip(w), method)[_mode_slice(mode, m, n, start)]
+    return restore(xp, _full_convolution(xp, x, xp.flip(w), method)[_mode_slice(mode, m, n, start)], dtype)
 
 
 class Autocorrelation(NamedTuple):
@@ -178,7 +180,7 @@ def autocorrelate(x, mode="full", *, normalize=None, demean=False, method="auto"
         check_choice(normalize, "normalize", ("biased", "unbiased", "coeff"))
     if not isinstance(demean, bool):
         raise TypeError(f"demean={demean!r} is invalid: expected True or False")
-    xp, x, _ = _signals(x, x, "autocorrelate")
+    xp, x, _, dtype = _signals(x, x, "autocorrelate")
     if demean:
         x = x - xp.mean(x)
     m = x.shape[0]
@@ -194,4 +196,4 @@ def autocorrelate(x, mode="full", *, normalize=None, demean=False, method="auto"
             raise ValueError("normalize='coeff' divides by r at lag 0, which is 0 for this x (all values zero)")
         full = full / energy
     keep = _mode_slice(mode, m, m, (m - 1) // 2)
-    return Autocorrelation(full[keep], lags[keep])
+    return Autocorrelation(restore(xp, full[keep], dtype), lags[keep])

@@ -23,10 +23,8 @@ LAYERS = {
 
 def _bad_layer_cases():
     """(id, exception, match, x, w, keyword arguments) for conv1d."""
-    nan = X1.copy()
-    nan[0, 0, 2] = np.nan
     return [
-        ("x-2d", ValueError, r"\bx\b.*3-D", np.zeros((2, 5)), W1, {}),
+        ("x-1d", ValueError, r"\bx\b.*3-D", np.zeros(5), W1, {}),
         ("x-4d", ValueError, r"\bx\b.*3-D", np.zeros((1, 1, 2, 5)), W1, {}),
         ("w-2d", ValueError, r"\bw\b.*3-D", X1, np.zeros((3, 2)), {}),
         ("w-4d", ValueError, r"\bw\b.*3-D", X1, np.zeros((3, 2, 3, 1)), {}),
@@ -68,11 +66,8 @@ def _bad_layer_cases():
         ("reflect-right-pad-too-big", ValueError, r"padding.*reflect", X1, W1, dict(padding=((0, 6),), padding_mode="reflect")),
         ("circular-pad-too-big", ValueError, r"padding.*circular", X1, W1, dict(padding=6, padding_mode="circular")),
         ("symmetric-pad-too-big", ValueError, r"padding.*symmetric", X1, W1, dict(padding=6, padding_mode="symmetric")),
-        ("x-empty-batch", ValueError, r"\bx\b.*empty", np.zeros((0, 2, 5)), W1, {}),
         ("x-empty-length", ValueError, r"\bx\b.*empty", np.zeros((1, 2, 0)), W1, {}),
         ("w-empty", ValueError, r"\bw\b.*empty", X1, np.zeros((0, 2, 3)), {}),
-        ("nan-median", ValueError, r"median.*NaN", nan, W1, dict(padding=1, padding_mode="median")),
-        ("nan-mean", ValueError, r"mean.*NaN", nan, W1, dict(padding=1, padding_mode="mean")),
         ("complex-x", TypeError, r"\bx\b.*complex", X1.astype(complex), W1, {}),
         ("complex-w", TypeError, r"\bw\b.*complex", X1, W1.astype(complex), {}),
         ("complex-b", TypeError, r"\bb\b.*complex", X1, W1, dict(b=B1.astype(complex))),
@@ -127,7 +122,7 @@ def test_nd_rejects(name, exc, match, kw):
 def test_wrong_ndim_of_x_for_each_layer(name):
     fn, x, w = LAYERS[name]
     with pytest.raises(ValueError, match=r"\bx\b"):
-        fn(x[0], w)
+        fn(x[0, 0], w)  # (C, *spatial) is an unbatched sample; one axis fewer is an error
     with pytest.raises(ValueError, match=r"\bw\b"):
         fn(x, w[0])
 
@@ -205,7 +200,7 @@ def test_backward_2d_rejects_grad_out_of_wrong_shape():
         pytest.param(ValueError, r"\bb\b", X1, WT1, dict(b=np.zeros(2)), id="b-shape"),
         pytest.param(ValueError, r"\bw\b|C_in", X1, np.zeros((3, 3, 3)), {}, id="w-c_in"),
         pytest.param(ValueError, r"\bw\b", X1, np.zeros((2, 3)), {}, id="w-ndim"),
-        pytest.param(ValueError, r"\bx\b", np.zeros((2, 5)), WT1, {}, id="x-ndim"),
+        pytest.param(ValueError, r"\bx\b", np.zeros(5), WT1, {}, id="x-ndim"),
         pytest.param(ValueError, r"groups", np.zeros((1, 3, 5)), np.zeros((3, 1, 3)), dict(groups=2), id="groups"),
         pytest.param(ValueError, r"padding", X1, WT1, dict(padding=-1), id="padding-negative"),
         pytest.param(ValueError, r"padding", X1, WT1, dict(padding=5), id="padding-eats-output"),
