@@ -175,7 +175,7 @@ def _winner(xp, cols, valid):
     hit = xp.astype((cols == best) & valid, xp.int8)
     first_hit = xp.argmax(hit, axis=2)
     last_nan = (k - 1) - xp.argmax(xp.flip(xp.astype(nan, xp.int8), axis=2), axis=2)
-    return xp.where(xp.any(nan, axis=2), last_nan, first_hit), best[:, :, 0, :]
+    return xp.where(xp.any(nan, axis=2), last_nan, first_hit)
 
 
 def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, ndim, fn):
@@ -201,7 +201,7 @@ def max_pool_nd_backward(grad_out, x, kernel_size, stride, padding, dilation, ce
     inside = xp.zeros((1, 1) + tuple(x.shape[2:]), dtype=x.dtype, device=device(x))
     inside, _ = pad_plan(xp, inside + 1, spec.padding, "zeros")
     valid = windows(xp, inside, spec) > 0
-    winner, _ = _winner(xp, cols, valid)
+    winner = _winner(xp, cols, valid)
     taps = xp.reshape(xp.arange(cols.shape[2], device=device(x)), (1, 1, -1, 1))
     g_flat = xp.reshape(g, (g.shape[0], g.shape[1], 1, -1))
     routed = xp.where(taps == winner[:, :, None, :], g_flat, xp.zeros_like(g_flat))
