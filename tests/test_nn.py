@@ -495,8 +495,8 @@ class TestErrors:
             nn.Conv2d(2, 2, 3, rng=rng)(np.zeros((1, 5, 8, 8)))
 
     def test_conv2d_wrong_number_of_axes(self, rng):
-        with pytest.raises(ValueError, match=r"Conv2d expected input of shape \(N, C_in, L, L\)"):
-            nn.Conv2d(2, 2, 3, rng=rng)(np.zeros((2, 8, 8)))
+        with pytest.raises(ValueError, match=r"Conv2d expected input of shape \(N, C_in, H, W\).*x of shape \(8, 8\)"):
+            nn.Conv2d(2, 2, 3, rng=rng)(np.zeros((8, 8)))
 
     def test_conv_reflect_padding_too_long(self, rng):
         with pytest.raises(ValueError, match="reflect"):
@@ -579,3 +579,173 @@ class TestErrors:
     def test_sgd_non_parameter(self):
         with pytest.raises(TypeError, match=r"parameters\[0\]"):
             nn.SGD([np.zeros(2)], lr=0.1)
+
+
+# --------------------------------------------------------------------------- edge input (issue 12)
+
+
+class TestEdgeInputAgainstTorch:
+    """NaN/inf, empty batches and unbatched samples: the same numbers as PyTorch on the same input."""
+
+    SPECIAL = np.array([np.nan, -1.0, 0.0, -0.0, 2.0, np.inf, -np.inf])
+
+    def test_relu_keeps_nan_forward_and_backward(self):
+        torch = pytest.importorskip("torch")
+        relu = nn.ReLU()
+        g = np.arange(1.0, 8.0)
+        y, grad_x = relu(self.SPECIAL), None
+        grad_x = relu.backward(g)
+        xt = torch.from_numpy(self.SPECIAL.copy()).requires_grad_(True)
+        yt = torch.relu(xt)
+        yt.backward(torch.from_numpy(g))
+        np.testing.assert_array_equal(y, yt.detach().numpy())  # NaN where torch has NaN
+        np.testing.assert_array_equal(grad_x, xt.grad.numpy())  # the NaN position passes its gradient
+
+    @pytest.mark.parametrize(
+        "logits, label",
+        [
+            ([[0.0, -np.inf, 1.0]], [0]),  # a masked logit: finite loss
+            ([[0.0, -np.inf, 1.0]], [1]),  # the target masked: inf
+            ([[0.0, np.inf, 1.0]], [1]),  # +inf: NaN
+            ([[np.nan, 0.0], [1.0, 2.0]], [1, 0]),  # NaN stays in its row
+            ([[1e308, -1e308]], [1]),
+        ],
+        ids=["masked-other", "masked-target", "plus-inf", "nan-row", "huge"],
+    )
+    def test_cross_entropy_non_finite_logits(self, logits, label):
+        torch = pytest.importorskip("torch")
+        z, t = np.array(logits), np.array(label)
+        ce = nn.CrossEntropyLoss()
+        loss, grad = ce(z, t), ce.backward()
+        zt = torch.from_numpy(z.copy()).requires_grad_(True)
+        lt = torch.nn.CrossEntropyLoss()(zt, torch.from_numpy(t))
+        lt.backward()
+        np.testing.assert_allclose(loss, lt.item(), rtol=1e-12)
+        np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+    def test_cross_entropy_unbatched_and_empty(self):
+        torch = pytest.importorskip("torch")
+        z = np.array([0.5, -1.0, 2.0])
+        ce = nn.CrossEntropyLoss()
+        loss, grad = ce(z, np.array(2)), ce.backward()
+        zt = torch.from_numpy(z.copy()).requires_grad_(True)
+        torch.nn.CrossEntropyLoss()(zt, torch.tensor(2)).backward()
+        np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-12)
+        assert grad.shape == (3,) and loss.shape == ()
+        empty = ce(np.zeros((0, 3)), np.zeros(0, dtype=np.int64))
+        assert np.isnan(empty) and ce.backward().shape == (0, 3)  # torch: nan and an empty gradient
+
+    def test_mse_empty_is_nan_with_an_empty_gradient(self):
+        mse = nn.MSELoss()
+        assert np.isnan(mse(np.zeros((0, 2)), np.zeros((0, 2))))
+        assert mse.backward().shape == (0, 2)
+
+    @pytest.mark.parametrize("cls, shape", [(nn.Conv1d, (2, 9)), (nn.Conv2d, (2, 6, 5))], ids=["1d", "2d"])
+    def test_conv_unbatched(self, cls, shape, rng):
+        torch = pytest.importorskip("torch")
+        args, kw = (2, 3, 3), dict(padding=1, padding_mode="reflect")
+        layer = cls(*args, rng=rng, **kw)
+        twin = torch_twin(layer, torch, *args, **kw)
+        x = rng.standard_normal(shape)
+        y = layer(x)
+        g = rng.standard_normal(y.shape)
+        grad_x = layer.backward(g)
+        xt = torch.from_numpy(x.copy()).requires_grad_(True)
+        yt = twin(xt)
+        yt.backward(torch.from_numpy(g))
+        assert y.shape == tuple(yt.shape) and grad_x.shape == shape
+        np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(grad_x, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.weight.grad, twin.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+    @pytest.mark.parametrize("make, shape", [
+        (lambda rng: nn.Conv1d(2, 3, 3, rng=rng), (0, 2, 7)),
+        (lambda rng: nn.Conv2d(2, 3, 3, rng=rng), (0, 2, 5, 5)),
+        (lambda rng: nn.Linear(4, 2, rng=rng), (0, 4)),
+        (lambda rng: nn.Flatten(), (0, 3, 2)),
+        (lambda rng: nn.ReLU(), (0, 3)),
+    ], ids=["conv1d", "conv2d", "linear", "flatten", "relu"])
+    def test_empty_batch(self, make, shape, rng):
+        torch = pytest.importorskip("torch")
+        layer = make(rng)
+        y = layer(np.zeros(shape))
+        twin = {nn.Conv1d: lambda: torch.nn.Conv1d(2, 3, 3), nn.Conv2d: lambda: torch.nn.Conv2d(2, 3, 3),
+                nn.Linear: lambda: torch.nn.Linear(4, 2), nn.Flatten: torch.nn.Flatten, nn.ReLU: torch.nn.ReLU}
+        assert y.shape == tuple(twin[type(layer)]()(torch.zeros(shape)).shape)
+        grad_x = layer.backward(np.zeros(y.shape))
+        assert grad_x.shape == shape
+        for p in layer.parameters():
+            np.testing.assert_array_equal(p.grad, np.zeros(p.value.shape))  # nothing flowed back
+
+    def test_flatten_needs_a_batch_axis(self):
+        torch = pytest.importorskip("torch")
+        with pytest.raises(IndexError):
+            torch.nn.Flatten()(torch.ones(3))  # torch refuses it too
+        with pytest.raises(ValueError, match=r"Flatten.*x of shape \(3,\)"):
+            nn.Flatten()(np.ones(3))
+
+    def test_lists_are_read_as_numpy_arrays(self, rng):
+        layer = nn.Linear(2, 1, rng=rng)
+        np.testing.assert_array_equal(layer([[1.0, 2.0]]), layer(np.array([[1.0, 2.0]])))
+        np.testing.assert_array_equal(nn.ReLU()([-1.0, 2.0]), [0.0, 2.0])
+        assert float(nn.MSELoss()([1.0, 2.0], [1.0, 4.0])) == 2.0
+
+
+class TestNamedErrors:
+    """Wrong types and shapes: a TypeError/ValueError that names the parameter and the value."""
+
+    def test_backward_none(self, rng):
+        model = small_model(rng)
+        model(rng.standard_normal((2, 2, 8)))
+        with pytest.raises(TypeError, match=r"Linear.backward: grad_out=None is invalid: expected an array of shape \(2, 4\)"):
+            model.backward(None)
+
+    @pytest.mark.parametrize("bad", [None, "abc", {"a": 1}], ids=["none", "str", "dict"])
+    @pytest.mark.parametrize("make", [
+        lambda rng: nn.Conv1d(1, 1, 3, rng=rng),
+        lambda rng: nn.Linear(1, 1, rng=rng),
+        lambda rng: nn.ReLU(),
+        lambda rng: nn.Flatten(),
+    ], ids=["conv1d", "linear", "relu", "flatten"])
+    def test_layer_input_not_an_array(self, make, bad, rng):
+        with pytest.raises(TypeError, match=r"x=.* is invalid: expected an array"):
+            make(rng)(bad)
+
+    @pytest.mark.parametrize("loss, args, match", [
+        (nn.MSELoss, (None, [1.0]), "pred=None"),
+        (nn.MSELoss, ([1.0], "abc"), "target='abc'"),
+        (nn.CrossEntropyLoss, ("z", [0]), "logits='z'"),
+        (nn.CrossEntropyLoss, ([[1.0, 2.0]], None), "labels=None"),
+        (nn.CrossEntropyLoss, ([[1.0, 2.0]], [0.5]), "labels of dtype float64"),
+        (nn.CrossEntropyLoss, ([[1.0, 2.0], [0.0, 0.0]], [0, 7]), r"labels\[1\]=7 is invalid"),
+        (nn.CrossEntropyLoss, (np.zeros((2, 0)), [0, 0]), r"logits of shape \(2, 0\)"),
+    ])
+    def test_losses(self, loss, args, match):
+        with pytest.raises((TypeError, ValueError), match=match):
+            loss()(*args)
+
+    def test_sgd_given_the_model(self, rng):
+        with pytest.raises(TypeError, match=r"parameters=Linear\(2, 1, bias=True\) is invalid.*model.parameters\(\)"):
+            nn.SGD(nn.Linear(2, 1, rng=rng), lr=0.1)
+
+    @pytest.mark.parametrize("bad", [None, 3, "ab"])
+    def test_sgd_parameters_not_iterable(self, bad):
+        with pytest.raises(TypeError, match=f"parameters={bad!r} is invalid"):
+            nn.SGD(bad, lr=0.1)
+
+    def test_sgd_duplicate_parameter(self):
+        p = nn.Parameter(np.zeros(2))
+        with pytest.raises(ValueError, match=r"parameters\[1\]=.* is parameters\[0\] again"):
+            nn.SGD([p, p], lr=0.1)
+
+    def test_wrong_shaped_gradient_is_not_broadcast(self):
+        p = nn.Parameter(np.zeros(3))
+        with pytest.raises(ValueError, match=r"grad of shape \(1,\) is invalid.*\(3,\)"):
+            p.accumulate(np.ones(1))
+        p.grad = np.ones(1)
+        with pytest.raises(ValueError, match=r"parameters\[0\].grad of shape \(1,\)"):
+            nn.SGD([p], lr=0.1).step()
+
+    def test_to_needs_a_namespace(self, rng):
+        with pytest.raises(TypeError, match="xp=None is invalid"):
+            nn.Linear(1, 1, rng=rng).to(None)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 
-from .._backend import asarrays, namespace
+from .._backend import asarrays, is_array, namespace
 from .._conv import conv1d, conv2d
 from .._grad import conv1d_backward, conv2d_backward
 from .._padding import check_mode
 from .._shapes import as_tuple, check_int, padding_pairs
 from ._init import PARAMETERS_DOC, init_parameters
-from ._module import Module
+from ._module import Module, as_array
 
 
 _CONV_DOC = """{ndim}-D convolution layer (cross-correlation, as ``torch.nn.Conv{ndim}d``).
@@ -102,37 +102,50 @@ class _ConvNd(Module):
         )
 
     def forward(self, x):
-        """``y[n, o, i] = b[o] + sum_c sum_k xpad[n, g*C_g + c, s*i + d*k] * w[o, c, k]`` (cross-correlation)."""
-        name = type(self).__name__
-        ndim = getattr(x, "ndim", None)
-        if ndim != self._ndim + 2:
+        """``y[n, o, i] = b[o] + sum_c sum_k xpad[n, g*C_g + c, s*i + d*k] * w[o, c, k]`` (cross-correlation).
+
+        ``x`` is ``(N, C_in, *spatial)``, or one unbatched sample ``(C_in, *spatial)``
+        that gives an unbatched output, as ``torch.nn.Conv{1,2}d``.
+        """
+        name, n = type(self).__name__, self._ndim
+        spatial = ("L", "H, W")[n - 1]
+        expected = f"(N, C_in, {spatial}) or unbatched (C_in, {spatial})"
+        xp, x = as_array(x, "x", name, expected)
+        if x.ndim not in (n + 1, n + 2):
             raise ValueError(
-                f"{name} expected input of shape (N, C_in, {', '.join('L' * self._ndim)}) "
-                f"with {self._ndim + 2} axes, got shape {tuple(getattr(x, 'shape', ()))}"
+                f"{name} expected input of shape {expected}, with {n + 2} or {n + 1} axes; "
+                f"got x of shape {tuple(x.shape)}"
             )
+        # The one place the batch axis is added and, below and in backward, removed again.
+        unbatched = x.ndim == n + 1
+        if unbatched:
+            x = xp.expand_dims(x, axis=0)
         if x.shape[1] != self.in_channels:
             raise ValueError(
                 f"{name} expected input with in_channels={self.in_channels} channels, "
-                f"got {x.shape[1]} channels (input shape {tuple(x.shape)})"
+                f"got {x.shape[1]} channels (x of shape {tuple(x.shape[unbatched:])})"
             )
         w = self.weight.value
         b = None if self.bias is None else self.bias.value
         y = type(self)._conv(x, w, b, **self._options())
-        self._cache = (x, w, b, tuple(y.shape))
-        return y
+        self._cache = (x, w, b, tuple(y.shape), unbatched)
+        return y[0, ...] if unbatched else y
 
     def backward(self, grad_out):
         """``grad_x = conv_transpose(grad_out, w)``, ``grad_w = correlate(xpad, grad_out)``, ``grad_b = sum(grad_out)``.
 
-        Adds ``grad_w`` and ``grad_b`` into ``weight.grad`` and ``bias.grad``; returns ``grad_x``.
+        Adds ``grad_w`` and ``grad_b`` into ``weight.grad`` and ``bias.grad``; returns ``grad_x``
+        (unbatched when the forward's input was).
         """
-        x, w, b, y_shape = self._saved()
-        self._check_grad_shape(grad_out, y_shape)
-        grad_x, grad_w, grad_b = type(self)._conv_backward(grad_out, x, w, b, **self._options())
+        x, w, b, y_shape, unbatched = self._saved()
+        xp, g = self._grad_out(grad_out, y_shape[unbatched:], like=x)
+        if unbatched:
+            g = xp.expand_dims(g, axis=0)
+        grad_x, grad_w, grad_b = type(self)._conv_backward(g, x, w, b, **self._options())
         self.weight.accumulate(grad_w)
         if self.bias is not None:
             self.bias.accumulate(grad_b)
-        return grad_x
+        return grad_x[0, ...] if unbatched else grad_x
 
     def __repr__(self):
         extra = "" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode!r}"
@@ -180,11 +193,11 @@ class Linear(Module):
         )
 
     def forward(self, x):
-        shape = tuple(getattr(x, "shape", ()))
+        expected = f"(*, in_features={self.in_features})"
+        xp, x = as_array(x, "x", "Linear", expected)
+        shape = tuple(x.shape)
         if len(shape) < 1 or shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear expected input of shape (*, in_features={self.in_features}), got shape {shape}"
-            )
+            raise ValueError(f"Linear expected input of shape {expected}, got x of shape {shape}")
         b = None if self.bias is None else self.bias.value
         xp, (x, w, b) = asarrays(x, self.weight.value, b, names=["x", "weight", "bias"])
         x2 = xp.reshape(x, (-1, self.in_features))
@@ -196,8 +209,7 @@ class Linear(Module):
 
     def backward(self, grad_out):
         x2, w, shape = self._saved()
-        self._check_grad_shape(grad_out, (*shape[:-1], self.out_features))
-        xp = namespace(grad_out, x2)
+        xp, grad_out = self._grad_out(grad_out, (*shape[:-1], self.out_features), like=x2)
         g2 = xp.reshape(grad_out, (-1, self.out_features))
         self.weight.accumulate(g2.T @ x2)
         if self.bias is not None:
@@ -208,34 +220,57 @@ class Linear(Module):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
 
 
+def _keep_dtype(value, name, owner, expected):
+    """``(xp, x)`` for a layer that only selects or moves entries: a real array keeps its dtype, as in PyTorch.
+
+    Lists and bools are converted as everywhere else (to float64); complex and
+    non-numeric input are a TypeError naming ``owner`` and ``name``.
+    """
+    if is_array(value):
+        xp = namespace(value)
+        if xp.isdtype(value.dtype, ("integral", "real floating")):
+            return xp, value
+    return as_array(value, name, owner, expected)
+
+
 class ReLU(Module):
-    """y = max(x, 0);  grad_x = grad_y * [x > 0] (the gradient at exactly 0 is taken as 0, as PyTorch)."""
+    """y = max(x, 0), NaN kept;  grad_x = grad_y * [not x <= 0] (0 at exactly 0, as PyTorch).
+
+    NaN is not ``<= 0``, so it passes through both ways, as in ``torch.relu``.
+    Real input keeps its dtype.
+    """
 
     def forward(self, x):
-        xp = namespace(x)
-        positive = x > 0
-        self._cache = (positive, tuple(x.shape))
-        return xp.where(positive, x, xp.zeros_like(x))
+        xp, x = _keep_dtype(x, "x", "ReLU", None)
+        off = x <= 0  # False for NaN: torch.relu(nan) is nan and passes its gradient
+        self._cache = (off, tuple(x.shape))
+        return xp.where(off, xp.zeros_like(x), x)
 
     def backward(self, grad_out):
-        positive, shape = self._saved()
-        self._check_grad_shape(grad_out, shape)
-        xp = namespace(grad_out)
-        return xp.where(positive, grad_out, xp.zeros_like(grad_out))
+        off, shape = self._saved()
+        xp, grad_out = self._grad_out(grad_out, shape, like=off)
+        return xp.where(off, xp.zeros_like(grad_out), grad_out)
 
 
 class Flatten(Module):
-    """Keep the batch axis, flatten the rest: ``(N, *rest) -> (N, prod(rest))``; backward reshapes back."""
+    """Keep the batch axis, flatten the rest: ``(N, *rest) -> (N, prod(rest))``; backward reshapes back.
+
+    As ``torch.nn.Flatten()`` (``start_dim=1``): the input needs at least two axes.
+    """
 
     def forward(self, x):
-        xp = namespace(x)
+        xp, x = _keep_dtype(x, "x", "Flatten", "(N, *rest)")
         shape = tuple(x.shape)
-        if len(shape) < 1:
-            raise ValueError("Flatten expected input with a batch axis, got a 0-d array")
-        self._cache = shape
+        if len(shape) < 2:
+            # torch.nn.Flatten refuses these too (start_dim=1 is out of range); reshaping
+            # a 1-D x to (N, 1) would silently treat every sample as a batch entry.
+            raise ValueError(
+                f"Flatten expected input of shape (N, *rest) with at least 2 axes, got x of shape {shape}"
+            )
+        self._cache = (shape, x)
         return xp.reshape(x, (shape[0], math.prod(shape[1:])))
 
     def backward(self, grad_out):
-        shape = self._saved()
-        self._check_grad_shape(grad_out, (shape[0], math.prod(shape[1:])))
-        return namespace(grad_out).reshape(grad_out, shape)
+        shape, x = self._saved()
+        xp, grad_out = self._grad_out(grad_out, (shape[0], math.prod(shape[1:])), like=x)
+        return xp.reshape(grad_out, shape)

@@ -2,7 +2,38 @@
 
 from __future__ import annotations
 
-from .._backend import namespace
+from .._backend import asarrays, is_array, namespace
+
+# Values that are never an array, though NumPy would wrap some of them (a str, a dict)
+# in a 0-d object array: refused up front, so the message names the parameter.
+_NOT_ARRAYS = (str, bytes, dict, set, frozenset)
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def as_array(value, name, owner, expected, like=None):
+    """``(xp, array)``: ``value`` as a real float array, or a TypeError naming ``owner``, ``name`` and the value.
+
+    Arrays keep their library; lists, tuples and Python numbers are converted as
+    the functional API converts them (NumPy, or the library and device of ``like``).
+    ``expected`` is the shape in words, for the message (None: any shape).
+    """
+    convertible = is_array(value) or (
+        isinstance(value, (list, tuple, int, float)) and not isinstance(value, (bool, *_NOT_ARRAYS))
+    )
+    if value is None or not convertible:
+        raise TypeError(
+            f"{owner}: {name}={_short(value)} is invalid: expected an array"
+            f"{'' if expected is None else f' of shape {expected}'}, got {type(value).__name__}"
+        )
+    if is_array(value) or like is None:
+        xp, (a,) = asarrays(value, names=[f"{owner}: {name}"])
+    else:  # a list meets the library and device of what forward stored
+        xp, (a, _) = asarrays(value, like, names=[f"{owner}: {name}", "stored"])
+    return xp, a
 
 
 class Parameter:
@@ -18,11 +49,21 @@ class Parameter:
     """
 
     def __init__(self, value):
+        if not is_array(value):
+            _, value = as_array(value, "value", "Parameter", None)
         self.value = value
         self.grad = None
 
     def accumulate(self, grad):
         """Add ``grad`` into ``.grad``: a parameter used twice gets the sum of both gradients."""
+        shape = tuple(self.value.shape)
+        _, grad = as_array(grad, "grad", "Parameter.accumulate", shape, like=self.value)
+        if tuple(grad.shape) != shape:
+            # Broadcasting would silently add a wrong-shaped gradient into every entry.
+            raise ValueError(
+                f"Parameter.accumulate: grad of shape {tuple(grad.shape)} is invalid: "
+                f"expected the parameter's shape {shape}"
+            )
         if grad.dtype != self.value.dtype:
             # float64 input meeting a float32 layer computes in float64; casting the
             # gradient back keeps the optimiser from silently turning the parameter float64.
@@ -93,6 +134,11 @@ class Module:
         built before ``to`` still sees them; its momentum buffers, though, stay
         where they were: build the optimiser after moving the model.
         """
+        if not callable(getattr(xp, "asarray", None)):
+            raise TypeError(
+                f"xp={_short(xp)} is invalid: expected an array namespace with an asarray function, "
+                "for example array_api_compat.torch or cupy"
+            )
         kwargs = {} if device is None else {"device": device}
         for p in self.parameters():
             p.value = xp.asarray(p.value, **kwargs)
@@ -109,10 +155,29 @@ class Module:
             )
         return self._cache
 
-    def _check_grad_shape(self, grad_out, expected):
-        if tuple(grad_out.shape) != tuple(expected):
+    def _grad_out(self, grad_out, expected, like):
+        """``(xp, grad_out)`` as an array of the shape ``expected`` that the last forward returned.
+
+        ``like`` is an array the forward stored: a list ``grad_out`` is put in its
+        library, and an array from another library is a TypeError.
+        """
+        owner = f"{type(self).__name__}.backward"
+        xp, g = as_array(grad_out, "grad_out", owner, tuple(expected), like=like)
+        namespace(g, like)  # TypeError if grad_out comes from another library than the forward's input
+        if tuple(g.shape) != tuple(expected):
             raise ValueError(
-                f"{type(self).__name__}.backward got grad_out of shape {tuple(grad_out.shape)}, "
+                f"{owner} got grad_out of shape {tuple(g.shape)}, "
+                f"but the last forward returned shape {tuple(expected)}"
+            )
+        return xp, g
+
+    def _check_grad_shape(self, grad_out, expected):
+        """TypeError unless ``grad_out`` is an array, ValueError unless it has the shape ``expected``."""
+        owner = f"{type(self).__name__}.backward"
+        _, g = as_array(grad_out, "grad_out", owner, tuple(expected))
+        if tuple(g.shape) != tuple(expected):
+            raise ValueError(
+                f"{owner} got grad_out of shape {tuple(g.shape)}, "
                 f"but the last forward returned shape {tuple(expected)}"
             )
 

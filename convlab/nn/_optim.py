@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._module import Parameter
+from .._backend import is_array
+from ._module import Module, Parameter
 
 
 class SGD:
@@ -30,12 +31,7 @@ class SGD:
     """
 
     def __init__(self, parameters, lr, momentum=0.0, weight_decay=0.0):
-        self.parameters = list(parameters)
-        if not self.parameters:
-            raise ValueError("SGD got an empty parameter list")
-        for i, p in enumerate(self.parameters):
-            if not isinstance(p, Parameter):
-                raise TypeError(f"parameters[{i}]={p!r} is invalid: expected a convlab.nn.Parameter")
+        self.parameters = _check_parameters(parameters)
         self.lr = _check_real(lr, "lr", positive=True)
         self.momentum = _check_real(momentum, "momentum")
         self.weight_decay = _check_real(weight_decay, "weight_decay")
@@ -47,6 +43,16 @@ class SGD:
             if p.grad is None:
                 continue
             g = p.grad
+            if not is_array(g):
+                raise TypeError(
+                    f"SGD.step: parameters[{i}].grad={g!r} is invalid: expected an array or None"
+                )
+            if tuple(g.shape) != tuple(p.value.shape):
+                # Broadcasting a wrong-shaped gradient would silently change every entry.
+                raise ValueError(
+                    f"SGD.step: parameters[{i}].grad of shape {tuple(g.shape)} is invalid: "
+                    f"expected the parameter's shape {tuple(p.value.shape)}"
+                )
             if self.weight_decay:
                 g = g + self.weight_decay * p.value
             if self.momentum:
@@ -60,6 +66,41 @@ class SGD:
         """Set every parameter's ``.grad`` to None."""
         for p in self.parameters:
             p.grad = None
+
+
+def _check_parameters(parameters):
+    """``parameters`` as a list of distinct :class:`Parameter`, or a TypeError/ValueError naming it."""
+    what = "an iterable of convlab.nn.Parameter, such as model.parameters()"
+    if isinstance(parameters, Module):
+        shown = repr(parameters)
+        if "\n" in shown or len(shown) > 60:
+            shown = f"<{type(parameters).__name__} module>"
+        raise TypeError(
+            f"parameters={shown} is invalid: expected an iterable of convlab.nn.Parameter; "
+            "pass the module's parameters, model.parameters(), not the module itself"
+        )
+    if isinstance(parameters, Parameter) or isinstance(parameters, (str, bytes, dict)) or parameters is None:
+        raise TypeError(f"parameters={parameters!r} is invalid: expected {what}")
+    try:
+        found = list(parameters)
+    except TypeError:
+        raise TypeError(
+            f"parameters={parameters!r} is invalid: expected {what}, got {type(parameters).__name__}"
+        ) from None
+    if not found:
+        raise ValueError("SGD got an empty parameter list: parameters=[] is invalid, expected at least one Parameter")
+    seen = {}
+    for i, p in enumerate(found):
+        if not isinstance(p, Parameter):
+            raise TypeError(f"parameters[{i}]={p!r} is invalid: expected a convlab.nn.Parameter")
+        if id(p) in seen:
+            # It would be updated twice per step (PyTorch warns that this will become an error).
+            raise ValueError(
+                f"parameters[{i}]={p!r} is invalid: it is parameters[{seen[id(p)]}] again; "
+                "list each Parameter once"
+            )
+        seen[id(p)] = i
+    return found
 
 
 def _check_real(value, name, positive=False):
