@@ -15,7 +15,7 @@ from __future__ import annotations
 
 
 from ._backend import device
-from ._memory import memory_budget
+from ._memory import usable
 
 __all__ = ["full_convolution"]
 
@@ -41,22 +41,33 @@ def full_convolution(xp, x, h):
     # Spectrum of the kernel, laid out (F, C, O) for the per-frequency channel mixing.
     h_f = xp.permute_dims(xp.fft.rfft(h, n=nfft, axis=-1), (2, 1, 0))
     out = xp.zeros((n, o, n_seg * seg + taps - 1), dtype=x.dtype, device=device(x))
-    # Each segment holds spectra for C inputs and O outputs plus an nfft-point result per output.
+    # Scratch of one segment, counted generously (every temporary of the loop below as
+    # if all were alive at once): the segment and its zero-padded copy inside rfft,
+    # the input spectra and their transposed copy, the mixed spectra, the nfft-point
+    # results and the heads/tails of the overlap-add. The kernel's spectrum is paid once.
     itemsize = xp.finfo(x.dtype).bits // 8
-    per_segment = n * (c + o) * (nfft // 2 + 1) * 2 * itemsize + n * o * nfft * itemsize
-    chunk = max(1, memory_budget() // max(1, per_segment))
-    x_full = xp.concat([x, xp.zeros((n, c, n_seg * seg - length), dtype=x.dtype, device=device(x))], axis=-1)
+    per_segment = n * (4 * c + 4 * o) * nfft * itemsize
+    spectrum = o * c * (nfft // 2 + 1) * 2 * itemsize
+    chunk = max(1, (usable() - spectrum) // max(1, per_segment))
     for s0 in range(0, n_seg, chunk):
         s1 = min(n_seg, s0 + chunk)
-        segments = xp.reshape(x_full[..., s0 * seg : s1 * seg], (n, c, s1 - s0, seg))
-        x_f = xp.fft.rfft(segments, n=nfft, axis=-1)  # (N, C, S, F)
+        piece = x[..., s0 * seg : min(length, s1 * seg)]
+        short = (s1 - s0) * seg - piece.shape[-1]
+        if short:  # the last segment: zeros to a whole segment (a copy of one chunk, not of x)
+            piece = xp.concat([piece, xp.zeros((n, c, short), dtype=x.dtype, device=device(x))], axis=-1)
+        x_f = xp.fft.rfft(xp.reshape(piece, (n, c, s1 - s0, seg)), n=nfft, axis=-1)  # (N, C, S, F)
+        del piece
         if c == 1:  # one input channel: a plain product, not millions of 1 x 1 matrix products
             y_f = x_f * xp.permute_dims(h_f[:, 0, :], (1, 0))[None, :, None, :]
         else:
             mixed = xp.permute_dims(x_f, (0, 2, 3, 1))[..., None, :] @ h_f  # (N, S, F, 1, C) @ (F, C, O)
             y_f = xp.permute_dims(mixed[..., 0, :], (0, 3, 1, 2))  # (N, O, S, F)
-        y = xp.astype(xp.fft.irfft(y_f, n=nfft, axis=-1), x.dtype)  # (N, O, S, nfft)
+            del mixed
+        del x_f
+        y = xp.astype(xp.fft.irfft(y_f, n=nfft, axis=-1), x.dtype, copy=False)  # (N, O, S, nfft)
+        del y_f
         _overlap_add(xp, out, y, s0 * seg, seg)
+        del y
     return out[..., :total]
 
 

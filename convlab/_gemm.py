@@ -54,9 +54,17 @@ def _row_span(r0, r1, k0, s0, d0):
     return slice(r0 * s0, (r1 - 1) * s0 + d0 * (k0 - 1) + 1)
 
 
-def _plan(x_shape, kernel, out_spatial, itemsize):
+def _plan(x_shape, kernel, out_spatial, itemsize, copies=1, extra_channels=0):
+    """Blocks whose scratch stays within the budget.
+
+    One output row of a block holds ``copies`` windows matrices' rows
+    (``C * prod(k)`` values per output position each: the windows, and in the
+    backward also ``W^T G``) plus ``extra_channels`` values per position (the
+    product ``W @ cols`` of a block that cannot be written in place).
+    """
     c = x_shape[1]
-    bytes_per_row = c * math.prod(kernel) * math.prod(out_spatial[1:]) * itemsize
+    per_position = copies * c * math.prod(kernel) + extra_channels
+    bytes_per_row = per_position * math.prod(out_spatial[1:]) * itemsize
     return blocks(x_shape[0], out_spatial[0], bytes_per_row)
 
 
@@ -68,16 +76,16 @@ def forward(xp, x_pad, w, stride, dilation, groups, out_spatial):
     itemsize = xp.finfo(x_pad.dtype).bits // 8
     n, rest = x_pad.shape[0], math.prod(out_spatial[1:])
     out = xp.empty((n, groups, o // groups, out_spatial[0] * rest), dtype=x_pad.dtype, device=device(x_pad))
-    for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize):
+    for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize, 1, o):
         rows = _row_span(r0, r1, kernel[0], stride[0], dilation[0])
         x_blk = x_pad[(slice(n0, n1), slice(None), rows, ...)]
         out_blk = (r1 - r0,) + tuple(out_spatial[1:])
         cols = _windows(xp, x_blk, kernel, stride, dilation, out_blk, groups)
         # Each block's product goes straight to its place in the output (on NumPy
         # without even a temporary): nothing is collected and concatenated.
-        if r1 - r0 == out_spatial[0] and matmul_into(xp, w_mat, cols, out[n0:n1, ...]):
-            continue
-        out[n0:n1, :, :, r0 * rest : r1 * rest] = w_mat @ cols
+        if not (r1 - r0 == out_spatial[0] and matmul_into(xp, w_mat, cols, out[n0:n1, ...])):
+            out[n0:n1, :, :, r0 * rest : r1 * rest] = w_mat @ cols
+        del cols  # freed before the next block's windows exist: one block of scratch at a time
     return xp.reshape(out, (n, o) + tuple(out_spatial))
 
 
@@ -93,7 +101,7 @@ def backward(xp, g, x_pad, w, stride, dilation, groups):
     grad_x = xp.zeros(x_pad.shape, dtype=x_pad.dtype, device=device(x_pad))
     grad_w = xp.zeros((groups, og, ck), dtype=x_pad.dtype, device=device(x_pad))
     itemsize = xp.finfo(x_pad.dtype).bits // 8
-    for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize):
+    for n0, n1, r0, r1 in _plan(x_pad.shape, kernel, out_spatial, itemsize, 2, o):
         n_blk, out_blk = n1 - n0, (r1 - r0,) + out_spatial[1:]
         g_blk = g[(slice(n0, n1), slice(None), slice(r0, r1), ...)]
         g_mat = xp.reshape(g_blk, (n_blk, groups, og, math.prod(out_blk)))
@@ -101,6 +109,7 @@ def backward(xp, g, x_pad, w, stride, dilation, groups):
         x_blk = x_pad[(slice(n0, n1), slice(None), rows, ...)]
         cols = _windows(xp, x_blk, kernel, stride, dilation, out_blk, groups)
         grad_w = grad_w + xp.sum(g_mat @ xp.matrix_transpose(cols), axis=0)
+        del cols  # the windows go before W^T G arrives: two blocks of scratch at most
         _col2im(xp, grad_x, w_t @ g_mat, taps, stride, dilation, out_blk, (n0, n1), r0)
     return grad_x, xp.reshape(grad_w, tuple(w.shape))
 
@@ -128,7 +137,7 @@ def input_gradient(xp, g, w, stride, dilation, groups, target_spatial):
     grad_x = xp.zeros(shape, dtype=g.dtype, device=device(g))
     out_spatial = tuple(g.shape[2:])
     itemsize = xp.finfo(g.dtype).bits // 8
-    for n0, n1, r0, r1 in _plan(shape, kernel, out_spatial, itemsize):
+    for n0, n1, r0, r1 in _plan(shape, kernel, out_spatial, itemsize, 1, o):
         out_blk = (r1 - r0,) + out_spatial[1:]
         g_blk = g[(slice(n0, n1), slice(None), slice(r0, r1), ...)]
         g_mat = xp.reshape(g_blk, (n1 - n0, groups, o // groups, math.prod(out_blk)))

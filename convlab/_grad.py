@@ -26,6 +26,7 @@ from ._backend import device, floats, restore
 from ._conv import (
     _check_shapes,
     add_bias,
+    all_finite,
     choose_method,
     correlate_padded,
     finish,
@@ -83,6 +84,19 @@ def input_gradient(xp, g, w, stride, dilation, groups, target_spatial):
     return correlate_padded(xp, z, w_t, (1,) * len(ks), dilation, groups, tuple(target_spatial))
 
 
+def direct_input_gradient(xp, g, w, stride, dilation, groups, target_spatial):
+    """:func:`input_gradient`, except for a NaN or inf in ``w``: then tap by tap over ``g``.
+
+    The formula correlates the zero-scattered ``g`` with ``w``, so an inf tap
+    meets the scattered zeros (0 * inf = NaN) where PyTorch, which adds each
+    ``g`` value's scaled kernel into place, leaves numbers.
+    """
+    if all_finite(xp, w):
+        return input_gradient(xp, g, w, stride, dilation, groups, target_spatial)
+    zeros = (0,) * len(target_spatial)
+    return _taps.input_gradient(xp, g, w, stride, dilation, groups, tuple(target_spatial), zeros)
+
+
 def weight_gradient(xp, g, x_pad, w_shape, stride, dilation, groups):
     """``dL/dw[o, c, k] = sum_n sum_i g[n, o, i] x_p[n, c, s i + d k]``, one tap at a time."""
     n = g.shape[0]
@@ -124,7 +138,7 @@ def conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, paddi
             grad_x_pad, grad_w = _gemm.backward(xp, g, x_pad, w, spec.stride, spec.dilation, spec.groups)
         else:  # the formulas as the book derives them, one tap at a time
             grad_w = weight_gradient(xp, g, x_pad, w.shape, spec.stride, spec.dilation, spec.groups)
-            grad_x_pad = input_gradient(xp, g, w, spec.stride, spec.dilation, spec.groups, x_pad.shape[2:])
+            grad_x_pad = direct_input_gradient(xp, g, w, spec.stride, spec.dilation, spec.groups, x_pad.shape[2:])
         grad_x = pad_backward(xp, grad_x_pad, plans)
     batched = dataclasses.replace(spec, unbatched=False)
     return finish(xp, grad_x, spec), finish(xp, grad_w, batched), finish(xp, grad_b, batched)
@@ -222,7 +236,7 @@ def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups
         # Padding crops a huge uncropped output: compute only the kept positions.
         y = _taps.input_gradient(xp, x, w, ss, ds, groups, cropped, ps)
     else:
-        gradient = _gemm.input_gradient if path == "gemm" else input_gradient
+        gradient = _gemm.input_gradient if path == "gemm" else direct_input_gradient
         y = gradient(xp, x, w, ss, ds, groups, tuple(full))
         crop = tuple(slice(p, n - p) for p, n in zip(ps, full))
         y = y[(slice(None), slice(None)) + crop]

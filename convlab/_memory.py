@@ -32,8 +32,14 @@ def set_memory_budget(nbytes) -> int:
     """Set the scratch-space budget in bytes; return the previous budget.
 
     Smaller budgets mean more, smaller blocks: the results do not change, only
-    speed and peak memory. The budget bounds the windows matrix and FFT
-    segments, not the input and output arrays themselves.
+    speed and peak memory. The budget bounds the scratch space of the GEMM and
+    FFT paths: every array a block allocates (windows matrix, ``W^T G``, FFT
+    segments, their spectra and results) and the kernel's spectrum, all alive
+    at once. It does not bound the input, the output, the gradients returned,
+    nor the padded copy of the input for padding modes other than zeros (zero
+    padding larger than the budget is never materialised). The smallest block
+    is one output row (GEMM: ``C_in/groups * prod(kernel) * prod(out[1:])``
+    values) or one FFT segment; a budget below that is exceeded by that block.
 
     Raises
     ------
@@ -79,6 +85,12 @@ def check_fits(nbytes: int, what: str) -> None:
         )
 
 
+def usable() -> int:
+    """The part of the budget the blocks' arrays may fill: 1/16 is kept for small temporaries
+    (index lists, views, per-tap products), so that the whole scratch stays within the budget."""
+    return _budget - _budget // 16
+
+
 def blocks(n: int, rows: int, bytes_per_row: int):
     """Split ``n`` samples x ``rows`` output rows into blocks within the budget.
 
@@ -86,18 +98,19 @@ def blocks(n: int, rows: int, bytes_per_row: int):
     block, else one sample per block while it fits the budget, else one sample
     and as many output rows as fit (at least one).
     """
-    size = min(_budget, _CACHE_BLOCK)
+    budget = usable()
+    size = min(budget, _CACHE_BLOCK)
     per_sample = max(1, rows * bytes_per_row)
     if per_sample <= size:
         step = max(1, size // per_sample)
         for n0 in range(0, n, step):
             yield n0, min(n, n0 + step), 0, rows
         return
-    if per_sample <= _budget:  # one sample a block: over the cache size, but within the budget
+    if per_sample <= budget:  # one sample a block: over the cache size, but within the budget
         for n0 in range(n):
             yield n0, n0 + 1, 0, rows
         return
-    step = max(1, _budget // max(1, bytes_per_row))
+    step = max(1, budget // max(1, bytes_per_row))
     for n0 in range(n):
         for r0 in range(0, rows, step):
             yield n0, n0 + 1, r0, min(rows, r0 + step)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import _fft, _gemm
+from . import _fft, _gemm, _taps
 from ._backend import device, floats, restore
 from ._conv import METHODS, all_finite, correlate_padded
 from ._padding import pad_plan
@@ -53,8 +53,11 @@ def _full_convolution(xp, x, w, method="auto"):
     out = x.shape[0] + k - 1
     x3, w3 = xp.reshape(x, (1, 1, x.shape[0])), xp.reshape(w, (1, 1, k))
     path = _path(method, x.shape[0], k)
-    if path == "fft" and not all_finite(xp, x, w):
-        path = "gemm"  # an FFT would spread one NaN or inf over its whole block; numpy.convolve does not
+    if not all_finite(xp, x, w):
+        # numpy.convolve multiplies only overlapping samples: an FFT would spread a NaN or inf
+        # over its whole block, and a padded product 0 * inf would make a NaN numpy never makes.
+        y = _taps.forward(xp, x3, xp.flip(w3, axis=-1), (1,), (1,), 1, (out,), (k - 1,))
+        return xp.reshape(y, (out,))
     if path == "fft":
         return xp.reshape(_fft.full_convolution(xp, x3, w3), (out,))
     x_pad, _ = pad_plan(xp, x3, ((k - 1, k - 1),), "zeros")
