@@ -97,10 +97,7 @@ class Browser:
             "--hide-scrollbars",
             f"--window-size={WINDOW[0]},{WINDOW[1]}",
             f"--user-data-dir={self.profile}",
-            # Network off without root: a proxy that refuses, and names that never resolve.
-            "--proxy-server=127.0.0.1:9",
-            "--proxy-bypass-list=<-loopback>",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
+            *self.network_args(),
             "about:blank",
         ]
         # A tiny trampoline puts the pipe ends on fds 3 and 4, whatever numbers they have here.
@@ -129,6 +126,17 @@ class Browser:
         except Exception as exc:
             self.close()
             raise CheckError(f"Chromium did not start ({chromium}): {exc}\n{self.stderr_tail()}") from exc
+
+    def network_args(self) -> list[str]:
+        """Network off without root: a proxy that refuses, and names that never resolve.
+
+        A subclass that must reach a local server (tests/lab_check.py) overrides this.
+        """
+        return [
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+        ]
 
     def stderr_tail(self) -> str:
         try:
