@@ -585,3 +585,202 @@ def test_equal_and_is_zero_prove_and_refute_identities():
     assert sym.equal((x for x in [a, b]), [a, b])  # generators are sequences too
     assert sym.equal(sp.Array([a, b]), sp.Matrix([a, b]))  # (2,) against a (2, 1) column
     assert not sym.equal(sp.Array([a, b]), sp.Matrix([[b, a]]))
+
+
+# --------------------------------------------------------------------------- edge input (issue 12)
+
+
+def _raised(f):
+    try:
+        f()
+    except (TypeError, ValueError) as err:
+        return type(err), str(err)
+    return None
+
+
+class TestSameValidationAsNumeric:
+    """Arguments the numeric functions refuse are refused here too, with the same error and message."""
+
+    @pytest.mark.parametrize(
+        "args, kw",
+        [
+            (([1.0, 2.0, 3.0], 1, "reflect"), dict(value=5)),
+            (([1.0, 2.0, 3.0], 1, "zeros"), dict(stat_length=2)),
+            (([1.0, 2.0, 3.0], 1, "mean"), dict(stat_length=0)),
+            (([1.0, 2.0, 3.0], 1, "mean"), dict(stat_length=(1, 2, 3))),
+            (([1.0, 2.0, 3.0], -1), {}),
+            (([1.0, 2.0, 3.0], 1.5), {}),
+            (([1.0, 2.0, 3.0], ((1, 1), (1, 1))), {}),
+            (([1.0, 2.0, 3.0], 1, ["zeros"]), {}),
+            (([1.0, 2.0, 3.0], 1, "edge"), {}),
+            (([1.0, 2.0, 3.0], 1, "constant"), dict(value="a")),
+            (([1.0, 2.0, 3.0], 1, "constant"), dict(value=True)),
+        ],
+        ids=["value-reflect", "statlen-zeros", "statlen-0", "statlen-3", "neg-width", "float-width",
+             "too-many-pairs", "list-mode", "numpy-name", "str-value", "bool-value"],
+    )
+    def test_pad(self, args, kw):
+        import convlab
+
+        numeric = _raised(lambda: convlab.pad(np.array(args[0]), *args[1:], **kw))
+        symbolic = _raised(lambda: sym.pad(*args, **kw))
+        assert numeric is not None and symbolic is not None
+        assert symbolic[0] is numeric[0]
+        # The same message, or (value=) the numeric one extended by "or a SymPy expression".
+        assert symbolic[1].replace(" (or a SymPy expression)", "") == numeric[1]
+
+    @pytest.mark.parametrize(
+        "args",
+        [(10.5, 3), (10, 3.0), ("10", 3), (True, 3), (10, 0), (10, 3, 0), (10, 3, 1, -1), (10, 3, 1, 1.5),
+         (2, 3), (10, 3, 2, "same"), (10, 3, 1, "full"), (10, 3, 1, (1, 2, 3)), (sp.Float(10), 3),
+         (sp.oo, 3), (sp.nan, 3), (10, 3, 1, 0, 0)],
+        ids=str,
+    )
+    def test_output_size(self, args):
+        import convlab
+
+        numeric = _raised(lambda: convlab.output_size(*args))
+        symbolic = _raised(lambda: sym.output_size(*args))
+        assert numeric is not None and symbolic == numeric
+
+    @pytest.mark.parametrize(
+        "kw, match",
+        [
+            (dict(stride=0), "stride=0 is invalid"),
+            (dict(input_size=10.5), "input_size=10.5 is invalid"),
+            (dict(padding=-1), "padding=-1 is invalid"),
+            (dict(output_padding=2, stride=2), "output_padding=2 must be smaller than stride=2"),
+            (dict(padding=3, input_size=1, kernel_size=2), "padding=3 removes the whole output"),
+            (dict(kernel_size="3"), "kernel_size='3' is invalid"),
+        ],
+    )
+    def test_transposed_output_size(self, kw, match, torch_f):
+        torch, F = torch_f
+        args = dict(input_size=4, kernel_size=3, stride=1, padding=0, output_padding=0, dilation=1)
+        args.update(kw)
+        with pytest.raises((TypeError, ValueError), match=match):
+            sym.transposed_output_size(**args)
+        if all(isinstance(v, int) for v in args.values()):  # torch refuses the same numbers
+            x = torch.zeros(1, 1, args["input_size"], dtype=torch.float64)
+            w = torch.zeros(1, 1, args["kernel_size"], dtype=torch.float64)
+            with pytest.raises((RuntimeError, ValueError)):
+                F.conv_transpose1d(x, w, stride=args["stride"], padding=args["padding"],
+                                   output_padding=args["output_padding"], dilation=args["dilation"])
+
+    def test_transposed_output_size_matches_torch(self, torch_f):
+        torch, F = torch_f
+        for L, k, s, p, op, d in itertools.product((1, 4), (1, 3), (1, 2, 3), (0, 1), (0, 1), (1, 2)):
+            if op >= max(s, d) or (L - 1) * s + d * (k - 1) + op + 1 - 2 * p < 1:
+                continue
+            y = F.conv_transpose1d(torch.zeros(1, 1, L), torch.zeros(1, 1, k), stride=s, padding=p,
+                                   output_padding=op, dilation=d)
+            assert sym.transposed_output_size(L, k, s, p, op, d) == y.shape[-1]
+
+    def test_symbols_are_still_welcome(self):
+        L, k, s, p = sp.symbols("L k s p", integer=True, positive=True)
+        assert sym.output_size(L, k, s, p) == sp.floor((L + 2 * p - k) / s) + 1
+        neg = sp.Symbol("q", negative=True)
+        with pytest.raises(ValueError, match="stride=q is invalid"):
+            sym.output_size(L, k, neg)
+        with pytest.raises(TypeError, match="input_size=h is invalid"):
+            sym.output_size(sp.Symbol("h", integer=False), k)
+
+
+class TestNotAnArray:
+    """What is not a sequence of numbers is a TypeError naming the parameter, never a recursion or a guess."""
+
+    @pytest.mark.parametrize("bad", ["abc", {1: 2}, {1, 2}, None, b"ab", 3.5j], ids=repr)
+    @pytest.mark.parametrize("f", [
+        lambda v: sym.convolve(v, [1, 2]), lambda v: sym.correlate([1, 2], v, "full"),
+        lambda v: sym.pad(v, 1), lambda v: sym.dilate(v, 2),
+        lambda v: sym.loss_dot(v, [1, 2]),
+    ], ids=["convolve-x", "correlate-w", "pad", "dilate", "loss_dot"])
+    def test_signals(self, f, bad):
+        with pytest.raises((TypeError, ValueError), match=r"=|scalar"):
+            f(bad)
+
+    def test_convolve_of_a_string_does_not_recurse(self):
+        with pytest.raises(TypeError, match=r"x='abc' is invalid"):
+            sym.convolve("abc", [1, 2])
+
+    def test_strings_inside_a_list_are_not_parsed(self):
+        with pytest.raises(TypeError, match=r"x='a' is invalid"):
+            sym.convolve(["a", 1], [1, 2])
+
+    def test_layers(self):
+        with pytest.raises(TypeError, match=r"x=\{1: 2\} is invalid"):
+            sym.conv1d({1: 2}, [[[1]]])
+        with pytest.raises(TypeError, match=r"w='abc' is invalid"):
+            sym.conv_transpose1d([[1, 2]], "abc")
+
+    def test_calculus(self):
+        x = sp.Symbol("x")
+        with pytest.raises(TypeError, match="wrt='x' is invalid"):
+            sym.gradient(x**2, "x")
+        with pytest.raises(TypeError, match="expr='x\\*\\*2' is invalid"):
+            sym.gradient("x**2", [x])
+        with pytest.raises(TypeError, match="a=None is invalid"):
+            sym.equal(None, [1])
+        with pytest.raises(TypeError, match=r"a=\{0: 1\} is invalid"):
+            sym.is_zero({0: 1})  # its keys are not its entries
+
+    def test_bools_are_zero_and_one(self):
+        assert list(sym.convolve([True, False], [1, 2])) == list(np.convolve([1, 0], [1, 2]))
+
+    def test_complex_correlate_is_refused(self):
+        with pytest.raises(TypeError, match="complex"):
+            sym.correlate([1j, 2], [1, 2])
+
+    def test_centered_must_be_a_bool(self):
+        with pytest.raises(TypeError, match="centered='yes' is invalid"):
+            sym.kernel("w", 3, centered="yes")
+
+
+class TestNonFinite:
+    """NaN and inf land where NumPy and PyTorch put them."""
+
+    SPECIAL = [np.nan, 1.0, np.inf, -2.0, -np.inf, 0.5]
+
+    @pytest.mark.parametrize("mode", ["full", "same", "valid"])
+    def test_convolve_and_correlate(self, mode):
+        x, w = np.array(self.SPECIAL), np.array([1.0, 0.0, -1.0])
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_array_equal(to_numpy(sym.convolve(x, w, mode)), np.convolve(x, w, mode))
+            np.testing.assert_array_equal(to_numpy(sym.correlate(x, w, mode)), np.correlate(x, w, mode))
+
+    @pytest.mark.parametrize("mode", ["constant", "reflect", "symmetric", "replicate", "circular",
+                                      "mean", "median"])
+    def test_pad(self, mode):
+        np_mode = {"replicate": "edge", "circular": "wrap"}.get(mode, mode)
+        for x in (self.SPECIAL, [np.inf, 1.0, 2.0], [np.inf, -np.inf, 3.0]):
+            with np.errstate(invalid="ignore"):
+                expected = np.pad(np.array(x), 2, np_mode)
+            np.testing.assert_array_equal(to_numpy(sym.pad(x, 2, mode)), expected)
+
+    def test_conv1d_matches_torch(self, torch_f):
+        torch, F = torch_f
+        x = np.array([self.SPECIAL, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]])
+        w = np.array([[[1.0, 2.0], [0.0, 1.0]], [[1.0, 0.0], [2.0, np.inf]]])
+        got = to_numpy(sym.conv1d(x, w, padding=1))
+        expected = F.conv1d(t64(torch, x[None]), t64(torch, w), padding=1)[0].numpy()
+        np.testing.assert_array_equal(got, expected)
+
+    def test_equal_never_passes_nan(self):
+        assert not sym.equal([sp.nan], [sp.nan]) and not sym.is_zero(sp.nan)
+        assert sym.equal([sp.oo, 1], [sp.oo, 1])  # as numpy: inf == inf
+
+
+class TestSizes:
+    """Requests of more entries than SymPy can build are refused at once, with the count."""
+
+    @pytest.mark.parametrize("f, match", [
+        (lambda: sym.pad([1, 2], 10**7, "reflect"), r"pad_width=10000000 is invalid.*20,000,002 entries"),
+        (lambda: sym.conv1d([[1, 2, 3]], [[[1, 1]]], dilation=10**9, padding=10**9), "padding=1000000000"),
+        (lambda: sym.conv_transpose1d([[1, 2]], [[[1]]], stride=10**7), "stride=10000000"),
+        (lambda: sym.dilate([1, 2], 10**8), "factor=100000000"),
+        (lambda: sym.signal("x", 10**8), "n=100000000"),
+        (lambda: sym.tensor("x", (10**4, 10**4)), r"shape=\(10000, 10000\)"),
+    ], ids=["pad", "conv1d", "conv_transpose1d", "dilate", "signal", "tensor"])
+    def test_refused_early(self, f, match):
+        with pytest.raises(ValueError, match=match):
+            f()

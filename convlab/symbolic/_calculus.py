@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._symbols import _as_array, _Dense, _shape
+from ._symbols import _as_array, _Dense, _entries_of, _shape, _short
 
 __all__ = ["gradient", "loss_dot", "equal", "is_zero"]
 
@@ -50,6 +50,8 @@ def gradient(expr, wrt):
     """
     if isinstance(wrt, sp.Basic) and not isinstance(wrt, sp.NDimArray):
         wrt_shape, variables = (), [wrt]
+    elif isinstance(wrt, (str, bytes)) or wrt is None:
+        raise TypeError(f"wrt={wrt!r} is invalid: expected a sympy.Symbol or an array of symbols")
     else:
         wrt = _as_array(wrt, "wrt")
         wrt_shape, variables = _shape(wrt), _Dense.of(wrt).flat
@@ -59,22 +61,45 @@ def gradient(expr, wrt):
     if isinstance(expr, (sp.NDimArray, list, tuple)):
         expr = _as_array(expr, "expr")
         entries, expr_shape = _Dense.of(expr).flat, _shape(expr)
-    else:
+    elif isinstance(expr, sp.Expr) or (isinstance(expr, (int, float)) and not isinstance(expr, bool)):
         entries, expr_shape = [sp.sympify(expr)], ()
+    else:  # a str would be parsed, None or a dict cannot be differentiated
+        raise TypeError(
+            f"expr={_short(expr)} is invalid: expected a SymPy expression or an array of them, "
+            f"got {type(expr).__name__}"
+        )
     out = [sp.diff(e, v) for e in entries for v in variables]
     shape = expr_shape + wrt_shape
     return sp.Array(out, shape) if shape else out[0]
 
 
-def _entries(a):
-    """The entries of a SymPy expression, array or matrix, or a (nested) sequence, in order."""
+def _entries(a, name):
+    """The entries of a SymPy expression, array or matrix, or a (nested) sequence, in order.
+
+    A str (SymPy would parse it), a dict or set (no order of entries) and None
+    are a TypeError naming ``name``.
+    """
     if isinstance(a, sp.MatrixBase):
         return list(a)
     if isinstance(a, sp.NDimArray):
         return sp.flatten(a.tolist()) if a.shape else [a[()]]
-    if isinstance(a, (list, tuple)) or (hasattr(a, "__iter__") and not isinstance(a, (str, sp.Basic))):
-        return [entry for item in a for entry in _entries(item)]
-    return [sp.sympify(a)]
+    if isinstance(a, (str, bytes, dict, set, frozenset)) or a is None:
+        raise TypeError(
+            f"{name}={_short(a)} is invalid: expected a SymPy expression, array or matrix, "
+            f"or a sequence of them, got {type(a).__name__}"
+        )
+    if isinstance(a, (list, tuple)) or (hasattr(a, "__iter__") and not isinstance(a, sp.Basic)):
+        return [entry for item in a for entry in _entries(item, name)]
+    return [sp.sympify(_entries_of(a, name))]
+
+
+def _same(p, q):
+    """``p == q`` as an identity: NaN equals nothing (as in NumPy), and ``oo == oo`` (``oo - oo`` is NaN)."""
+    if p.has(sp.nan) or q.has(sp.nan):
+        return False
+    if p == q:
+        return True
+    return sp.expand(p - q) == 0
 
 
 def _squeezed(shape):
@@ -97,7 +122,7 @@ def is_zero(a):
     >>> is_zero(a - b)
     False
     """
-    return all(sp.expand(entry) == 0 for entry in _entries(a))
+    return all(not entry.has(sp.nan) and sp.expand(entry) == 0 for entry in _entries(a, "a"))
 
 
 def equal(a, b):
@@ -121,5 +146,5 @@ def equal(a, b):
     shaped = (sp.NDimArray, sp.MatrixBase)
     if isinstance(a, shaped) and isinstance(b, shaped) and _squeezed(a.shape) != _squeezed(b.shape):
         return False
-    left, right = _entries(a), _entries(b)
-    return len(left) == len(right) and is_zero(p - q for p, q in zip(left, right))
+    left, right = _entries(a, "a"), _entries(b, "b")
+    return len(left) == len(right) and all(_same(p, q) for p, q in zip(left, right))

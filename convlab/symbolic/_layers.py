@@ -9,12 +9,14 @@ Arguments are normalised and checked by ``convlab._shapes`` and
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from .._padding import check_layer_padding, check_mode
 from .._shapes import as_tuple, check_int, padding_pairs
 from ._signal import _pad
-from ._symbols import _as_array, _Dense, _indices, _shape
+from ._symbols import _as_array, _Dense, _indices, _shape, check_entries
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -61,6 +63,8 @@ def _conv_nd(nd, x, w, b, stride, padding, dilation, groups, padding_mode):
                 f"spatial axis {axis} has only {padded} (input {n} + padding {pl}+{pr})"
             )
         out_shape.append((padded - span) // s + 1)
+    padded_shape = tuple(n + pl + pr for n, (pl, pr) in zip(spatial, pairs))
+    check_entries(c_in * math.prod(padded_shape), "padding", padding, f"the padded input of shape {(c_in, *padded_shape)}")
     xpad = _pad(_Dense.of(x), pairs, "zeros" if mode == "constant" else mode)
     w = _Dense.of(w)
     per_group = c_out // groups
@@ -159,6 +163,7 @@ def _conv_transpose_nd(nd, x, w, b, stride, padding, output_padding, dilation, g
     out_shape = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in zip(spatial, ss, ps, ds, ks, ops))
     if any(n < 1 for n in out_shape):
         raise ValueError(f"padding={padding!r} is too large: the output would have spatial shape {out_shape}")
+    check_entries(c_out * math.prod(out_shape), "stride", stride, f"the output of shape {(c_out, *out_shape)}")
     in_per_group = c_in // groups
     x, w = _Dense.of(x), _Dense.of(w)
     terms = {}

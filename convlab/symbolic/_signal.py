@@ -7,11 +7,14 @@ takes its value from are those of the numeric package.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import sympy as sp
 
 from .._padding import _CONSTANT_MODES, _COPY_MODES, pad_pairs, source_index, check_mode, stat_pair
 from .._shapes import as_tuple, check_choice, check_int
-from ._symbols import _as_array, _as_vector, _Dense, _indices, _shape
+from ._symbols import _as_array, _as_vector, _Dense, _indices, _shape, check_entries
 
 __all__ = ["convolve", "correlate", "pad", "dilate"]
 
@@ -24,6 +27,17 @@ _SIGNAL_MODES = ("full", "same", "valid")
 def _operands(x, w, mode):
     """The two sequences as lists, and ``mode`` checked."""
     return _as_vector(x, "x"), _as_vector(w, "w"), check_choice(mode, "mode", _SIGNAL_MODES)
+
+
+def _check_real(values, name):
+    """TypeError for a concrete complex number: ``numpy.correlate`` would conjugate it (convlab refuses complex)."""
+    for v in values:
+        v = sp.sympify(v)
+        if v.is_number and v.is_extended_real is False and v is not sp.nan and v is not sp.zoo:
+            raise TypeError(
+                f"{name} holds the complex number {v}; correlate is defined for real sequences "
+                "(numpy.correlate conjugates w, and convlab.correlate refuses complex input)"
+            )
 
 
 def _crop(full, m, n, mode, same_start):
@@ -98,6 +112,8 @@ def correlate(x, w, mode="valid"):
         Unknown ``mode`` or an empty sequence.
     """
     x, w, mode = _operands(x, w, mode)
+    _check_real(x, "x")
+    _check_real(w, "w")
     m, n = len(x), len(w)
     full = [
         sp.Add(*(x[i + k - (n - 1)] * w[i] for i in range(n) if 0 <= i + k - (n - 1) < m)) for k in range(m + n - 1)
@@ -119,6 +135,8 @@ def _statistic(line, side, k, mode):
     window = line[:k] if side == "left" else line[n - k :]
     if mode == "mean":
         return sp.Add(*window) / k
+    if any(v is sp.nan for v in window):  # numpy.median: NaN anywhere gives NaN
+        return sp.nan
     unordered = [v for v in window if not v.is_comparable]
     if unordered:
         raise ValueError(
@@ -167,7 +185,7 @@ def _pad(a, pairs, mode, value=sp.S.Zero, stats=(None, None)):
     return a
 
 
-def pad(x, pad_width, mode="zeros", *, value=0, stat_length=None, ndim=None):
+def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
     """Pad the trailing axes of ``x``, with the semantics of ``numpy.pad``.
 
     Along one axis of length ``n`` padded by ``(l, r)``: ``y[t + l] = x[t]`` for
@@ -188,10 +206,12 @@ def pad(x, pad_width, mode="zeros", *, value=0, stat_length=None, ndim=None):
         the first/last sample); ``reflect`` (``3 2 | 1 2 3``, NumPy ``reflect``);
         ``symmetric`` (``2 1 | 1 2 3``); ``replicate`` (NumPy ``edge``);
         ``circular`` (NumPy ``wrap``).
-    value : SymPy expression or number
-        The constant for ``mode="constant"``.
+    value : SymPy expression or number, optional
+        The constant for ``mode="constant"`` (default 0); an error with other
+        modes, as in :func:`convlab.pad`.
     stat_length : None, int or (int, int)
-        Window for ``mean``/``median``; ``None`` uses the whole axis.
+        Window for ``mean``/``median``; ``None`` uses the whole axis. An error
+        with other modes, as in :func:`convlab.pad`.
     ndim : int, optional
         Number of trailing axes to pad when ``pad_width`` is an int or one pair.
 
@@ -208,19 +228,44 @@ def pad(x, pad_width, mode="zeros", *, value=0, stat_length=None, ndim=None):
     Raises
     ------
     ValueError
-        Unknown mode, negative widths, more pairs than axes, or ``median`` of
-        entries that cannot be ordered (symbols).
+        Unknown mode, negative widths, more pairs than axes, ``value`` or
+        ``stat_length`` with a mode that does not use them, ``median`` of
+        entries that cannot be ordered (symbols), or an output of more than a
+        million entries.
+    TypeError
+        ``x`` not a sequence or array of numbers or expressions, a ``value`` that
+        is not one number or expression.
+
+    The arguments are checked in the order and with the messages of :func:`convlab.pad`.
     """
     a = _as_array(x, "x")
     mode = check_mode(mode)
     pairs = pad_pairs(pad_width, a.rank(), ndim)
     if len(pairs) > a.rank():
         raise ValueError(f"pad_width={pad_width!r} pads {len(pairs)} axes but x has only {a.rank()} (shape {_shape(a)})")
-    try:
-        value = sp.sympify(0 if mode == "zeros" else value)
-    except sp.SympifyError:
-        raise TypeError(f"value={value!r} is invalid: value must be a number or a SymPy expression") from None
+    # As convlab.pad (and numpy.pad): refuse options the mode would silently ignore.
+    if value is not None and mode != "constant":
+        raise ValueError(f"value={value!r} is only used by mode='constant', not mode={mode!r}")
+    if stat_length is not None and mode not in ("mean", "median"):
+        raise ValueError(f"stat_length={stat_length!r} is only used by mode='mean' or 'median', not mode={mode!r}")
+    value = _pad_value(value)
+    shape = list(_shape(a))
+    for axis, (left, right) in zip(range(len(shape) - len(pairs), len(shape)), pairs):
+        shape[axis] += left + right
+    check_entries(math.prod(shape), "pad_width", pad_width, f"the padded output of shape {tuple(shape)}")
     return _pad(_Dense.of(a), pairs, mode, value, stat_pair(stat_length)).array()
+
+
+def _pad_value(value):
+    """The fill value: 0 for None, else one real number or SymPy expression (as convlab.pad, symbols allowed)."""
+    if value is None:
+        return sp.S.Zero
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, sp.Expr)):
+        raise TypeError(f"value={value!r} is invalid: value must be a real number (or a SymPy expression)")
+    value = sp.sympify(value)
+    if value.is_number and value.is_extended_real is False and value is not sp.nan:
+        raise TypeError(f"value={value!r} is invalid: value must be a real number (or a SymPy expression)")
+    return value
 
 
 # --------------------------------------------------------------------------- dilation
@@ -251,6 +296,7 @@ def dilate(x, factor, ndim=None):
         raise ValueError(f"ndim={ndim} is invalid: x has only {a.rank()} axes (shape {_shape(a)})")
     factors = (1,) * (a.rank() - ndim) + as_tuple(factor, ndim, "factor", 1)
     shape = tuple(f * (n - 1) + 1 for f, n in zip(factors, _shape(a)))
+    check_entries(math.prod(shape), "factor", factor, f"the dilated output of shape {shape}")
     a = _Dense.of(a)
     out = []
     for idx in _indices(shape):

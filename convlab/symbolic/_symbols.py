@@ -8,10 +8,17 @@ are shared by every other module here; the argument checks come from
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 
 import sympy as sp
 
 from .._shapes import check_int
+
+# Every entry is a SymPy object built in Python: a million of them take seconds and
+# hundreds of MB. Larger requests are refused before anything is built (the numeric
+# package is the tool for large arrays).
+MAX_ENTRIES = 10**6
 
 __all__ = ["signal", "kernel", "tensor", "upstream"]
 
@@ -51,6 +58,7 @@ def signal(name, n, start=0):
     _check_name(name)
     n = check_int(n, "n", 1)
     start = check_int(start, "start")
+    check_entries(n, "n", n, "the signal")
     return sp.Array([_symbol(name, (start + i,)) for i in range(n)], (n,))
 
 
@@ -73,6 +81,8 @@ def kernel(name, n, centered=False):
     [w_-1, w_0, w_1]
     """
     n = check_int(n, "n", 1)
+    if not isinstance(centered, bool):
+        raise TypeError(f"centered={centered!r} is invalid: centered must be True or False")
     if not centered:
         return signal(name, n)
     if n % 2 == 0:
@@ -93,6 +103,7 @@ def tensor(name, shape):
     """
     _check_name(name)
     shape = _check_shape(shape)
+    check_entries(math.prod(shape), "shape", shape, "the tensor")
     return sp.Array([_symbol(name, idx) for idx in _indices(shape)], shape)
 
 
@@ -113,11 +124,54 @@ def _check_name(name):
 
 def _check_shape(shape):
     if isinstance(shape, (tuple, list, sp.Tuple)):
+        if len(shape) == 0:
+            raise ValueError(f"shape={shape!r} is invalid: expected at least one axis")
         return tuple(check_int(s, "shape", 1) for s in shape)
     return (check_int(shape, "shape", 1),)
 
 
+def check_entries(count, name, value, what):
+    """ValueError naming ``name=value`` when ``what`` would have more than :data:`MAX_ENTRIES` entries."""
+    if count > MAX_ENTRIES:
+        raise ValueError(
+            f"{name}={value!r} is invalid: {what} would have {count:,} entries, and convlab.symbolic "
+            f"builds each one as a SymPy expression (at most {MAX_ENTRIES:,}); "
+            "use the numeric convlab functions for arrays this large"
+        )
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 # --------------------------------------------------------------------------- arrays
+
+
+def _entries_of(v, name):
+    """``v`` as nested lists of SymPy-ready entries; a TypeError naming ``name`` for anything else.
+
+    Only lists, tuples and arrays nest: a str, dict or set is not a sequence of
+    samples (SymPy would parse a str, read a dict's keys, or recurse forever on
+    ``'abc'``). Bools become 0 and 1, as the numeric package reads them.
+    """
+    if isinstance(v, (list, tuple)):
+        return [_entries_of(e, name) for e in v]
+    if isinstance(v, (sp.NDimArray, sp.MatrixBase)):
+        return _entries_of(v.tolist(), name)
+    if hasattr(v, "__array__") and not isinstance(v, (numbers.Number, sp.Basic)):
+        import numpy as np
+
+        a = np.asarray(v)
+        return _entries_of(a.tolist(), name) if a.ndim else _entries_of(a.item(), name)
+    if isinstance(v, bool) or type(v).__name__ == "bool_":
+        return sp.Integer(int(v))
+    if isinstance(v, (numbers.Number, sp.Expr)):
+        return v
+    raise TypeError(
+        f"{name}={_short(v)} is invalid: expected numbers or SymPy expressions (in a list, tuple or array), "
+        f"got {type(v).__name__}"
+    )
 
 
 def _as_array(x, name, rank=None, shape_doc=None):
@@ -125,10 +179,16 @@ def _as_array(x, name, rank=None, shape_doc=None):
     if isinstance(x, sp.NDimArray):
         a = sp.Array(x)
     else:
+        if not isinstance(x, (list, tuple, sp.MatrixBase)) and not hasattr(x, "__array__"):
+            raise TypeError(
+                f"{name}={_short(x)} is invalid: expected a list, tuple or array of numbers or SymPy "
+                f"expressions, got {type(x).__name__}"
+            )
+        entries = _entries_of(x, name)
         try:
-            a = sp.Array(x)
-        except (TypeError, ValueError, sp.SympifyError) as err:
-            raise TypeError(f"{name} could not be read as an array of SymPy expressions: {err}") from None
+            a = sp.Array(entries)
+        except (TypeError, ValueError, sp.SympifyError) as err:  # ragged nesting, ...
+            raise TypeError(f"{name}={_short(x)} could not be read as an array of SymPy expressions: {err}") from None
     if a.rank() == 0:
         raise ValueError(f"{name} must be an array, got a scalar {a!r}")
     if 0 in _shape(a):
