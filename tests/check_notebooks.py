@@ -26,6 +26,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+import solutions  # noqa: E402
+
 
 def _shows_picture(cell) -> bool:
     for out in cell.get("outputs", []):
@@ -95,6 +98,7 @@ def problems(path: Path) -> list[str]:
     code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     counts = [c.get("execution_count") for c in code]
     found = figure_problems(path, cells) + reader_problems(path, cells)
+    found += [f"{path}: {p}" for p in solutions.problems(cells)]
     if counts != list(range(1, len(code) + 1)):
         found.insert(0, (
             f"{path}: execution counts are {counts}, expected 1..{len(code)}: "

@@ -16,6 +16,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).parent))
+from solutions import collapse  # noqa: E402
+
 
 def execute(path: Path, timeout: int = 300) -> float:
     nb = nbformat.read(path, as_version=4)
@@ -30,6 +33,8 @@ def execute(path: Path, timeout: int = 300) -> float:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    collapse(nb.cells)  # solutions stay closed in JupyterLab too (tests/solutions.py)
+    nb.metadata.pop("widgets", None)  # stale widget state from an older run
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+import solutions  # noqa: E402
 from check_notebooks import main, problems  # noqa: E402
 
 FIGURE_META = {"mystnb": {"figure": {"caption": "c", "name": "fig-x"}, "image": {"alt": "a"}}}
@@ -75,10 +76,30 @@ def test_solution_code_as_text_fails(tmp_path, fence):
     assert "solution-start" in message
 
 
-def test_gated_solution_with_executed_code_passes(tmp_path):
-    cells = [markdown(":::{solution-start} ex-1\n:class: dropdown\n:::\n"), code(1),
-             markdown(":::{solution-end}\n:::\n")]
+def gated_solution():
+    return [markdown("# Ex"), markdown(":::{solution-start} ex-1\n:class: dropdown\n:::\nText."),
+            code(1, source="print(4)"), markdown("That is 4.\n:::{solution-end}\n:::\n"),
+            markdown("After.")]
+
+
+def test_gated_solution_is_collapsed_with_a_comment_first_line(tmp_path):
+    cells = gated_solution()
+    assert solutions.solution_cells(cells) == [1, 2, 3]
+    assert len(problems(write(tmp_path, cells))) == 3  # stored open: JupyterLab would show it
+    assert solutions.collapse(cells) == 3
     assert problems(write(tmp_path, cells)) == []
+    assert cells[2]["source"].startswith("# ") and cells[3]["source"].startswith("% ")
+    assert cells[2]["metadata"]["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+    assert cells[0]["metadata"] == {} and cells[4]["metadata"] == {}
+    assert solutions.collapse(cells) == 0  # idempotent
+
+
+def test_a_solution_cell_opened_again_fails(tmp_path):
+    cells = gated_solution()
+    solutions.collapse(cells)
+    cells[3]["metadata"]["jupyter"]["source_hidden"] = False
+    [message] = problems(write(tmp_path, cells))
+    assert "cell 3" in message and "collapsed" in message
 
 
 @pytest.mark.parametrize("text", ["As seed 002 says", "see seeds/", "tagged nbval-ignore-output",
