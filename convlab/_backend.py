@@ -118,6 +118,13 @@ def floats(*arrays, names=None, optional=()):
     for a, name in zip(arrays, names):
         if a is None and name not in optional:
             raise TypeError(f"{name}=None is invalid: expected an array")
+    libraries = {_library(a) for a in arrays if is_array(a)}
+    if len(libraries) > 1:
+        where = ", ".join(f"{name} is {_library(a)}" for a, name in zip(arrays, names) if is_array(a))
+        raise TypeError(
+            f"arrays come from different libraries ({where}); "
+            "convert them to one library first (for example all NumPy or all CuPy)"
+        )
     xp = namespace(*arrays)
     dev = next((device(a) for a in arrays if is_array(a)), None)
     out, results = [], []

@@ -159,6 +159,8 @@ def _copy_border_backward(xp, g, n, axis, side, mode):
 
 def pad_pairs(pad_width, x_ndim, ndim):
     """One (left, right) pair per padded axis, leading axis first."""
+    if hasattr(pad_width, "tolist") and getattr(pad_width, "ndim", 0) > 0:
+        pad_width = pad_width.tolist()  # an integer array, as numpy.pad accepts it
     if isinstance(pad_width, (tuple, list)) and pad_width and all(
         isinstance(p, (tuple, list)) for p in pad_width
     ):

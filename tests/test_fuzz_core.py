@@ -29,6 +29,11 @@ from hypothesis import strategies as st
 import convlab
 
 torch = pytest.importorskip("torch")
+# NaN and inf inputs make NumPy warn ("invalid value encountered"): expected here, the values are checked.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning"),
+]
 F = torch.nn.functional
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -201,8 +206,8 @@ def table():
         err("autocorrelate-normalize-typo", lambda: convlab.autocorrelate(np.ones(4), normalize="coef"), ValueError, "normalize", "'coef'"),
         # ---- pad against numpy.pad / torch F.pad
         eq("pad-zero-width-is-copy", lambda: _pad_zero_width_copy(), lambda: (np.arange(4.0), np.float64, 0)),
-        eq("pad-fortran-order", lambda: _fortran_flag(convlab.pad(_fortran(), 1, "reflect")),
-           lambda: (_fortran_flag(np.pad(_fortran(), 1, "reflect")), np.float64, 0)),
+        eq("pad-fortran-order", lambda: _fortran_flag(convlab.pad(_fortran(), ((0, 0), (1, 2)), "reflect")),
+           lambda: (_fortran_flag(np.pad(_fortran(), ((0, 0), (1, 2)), "reflect")), np.float64, 0)),
         eq("pad-mean-bitwise", lambda: convlab.pad(_mean_stat(), ((0, 0), (2, 3)), "mean", stat_length=(4, 7)),
            lambda: (np.pad(_mean_stat(), ((0, 0), (2, 3)), "mean", stat_length=(4, 7)), np.float64, 0)),
         eq("pad-mean-inf", lambda: convlab.pad(np.array([np.inf, 1.0, 2.0]), 2, "mean"),
@@ -219,8 +224,10 @@ def table():
            lambda: (np.pad(np.arange(3.0), (11, 7), "wrap"), np.float64, 0)),
         eq("pad-reflect-length-1", lambda: convlab.pad(np.array([2.0]), 3, "reflect"),
            lambda: (np.pad(np.array([2.0]), 3, "reflect"), np.float64, 0)),
-        eq("pad-reflect-huge-fast", lambda: _timed(lambda: convlab.pad(np.arange(5.0), 10**6, "reflect"), 5.0),
-           lambda: (np.pad(np.arange(5.0), 10**6, "reflect"), np.float64, 0)),
+        eq("pad-reflect-huge-as-fast-as-numpy", lambda: _as_fast_as(
+               lambda: convlab.pad(np.arange(5.0), 3 * 10**6, "reflect"),
+               lambda: np.pad(np.arange(5.0), 3 * 10**6, "reflect")),
+           lambda: (np.pad(np.arange(5.0), 3 * 10**6, "reflect"), np.float64, 0)),
         eq("pad-list-input", lambda: convlab.pad([1, 2, 3], 1, "replicate"),
            lambda: (np.pad(np.array([1.0, 2.0, 3.0]), 1, "edge"), np.float64, 0)),
         eq("pad-big-endian", lambda: convlab.pad(_be([1.0, 2.0, 3.0]), 2, "symmetric"),
@@ -233,6 +240,9 @@ def table():
            lambda: (np.pad(np.ones(2), 1, "constant", constant_values=-np.inf), np.float64, 0)),
         eq("pad-torch-reflect-2d", lambda: convlab.pad(t(np.arange(12.0).reshape(1, 3, 4)), 2, "reflect", ndim=2),
            lambda: (F.pad(t(np.arange(12.0).reshape(1, 1, 3, 4)), (2, 2, 2, 2), mode="reflect")[0], np.float64, 0)),
+        eq("pad-width-array", lambda: convlab.pad(np.arange(3.0), np.array([1, 2]), "symmetric"),
+           lambda: (np.pad(np.arange(3.0), np.array([1, 2]), "symmetric"), np.float64, 0)),
+        err("conv1d-mixed-libraries", lambda: convlab.conv1d(X1, t(W1)), TypeError, "x is numpy", "w is torch"),
         err("pad-mode-list", lambda: convlab.pad(np.ones(3), 1, ["reflect"]), ValueError, "mode", "['reflect']"),
         err("pad-mode-edge-hint", lambda: convlab.pad(np.ones(3), 1, "edge"), ValueError, "mode", "'edge'", "'replicate'"),
         err("pad-mode-none", lambda: convlab.pad(np.ones(3), 1, None), ValueError, "mode", "None"),
@@ -382,6 +392,14 @@ def _timed(call, limit):
     out = call()
     assert time.perf_counter() - start < limit, f"took over {limit} s"
     return out
+
+
+def _as_fast_as(call, reference, factor=5.0, slack=0.5):
+    """``call()``, asserting it takes at most ``factor`` times ``reference()`` (plus ``slack`` seconds)."""
+    start = time.perf_counter()
+    reference()
+    limit = factor * (time.perf_counter() - start) + slack
+    return _timed(call, limit)
 
 
 def _scratch_within_budget(method):
@@ -607,6 +625,28 @@ def test_huge_padding_and_dilation_as_torch(n, k, stride, dilation, padding):
     got = convlab.conv1d_backward(g, x, w, b, **kw)
     for a, e in zip(got, torch_grads(F.conv1d, g, x, w, b, **kw)):
         same(a, e, rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(
+    n=st.integers(1, 5),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 10**6),
+    dilation=st.integers(1, 10**8),
+    cut=st.floats(0, 1),
+)
+def test_huge_transposed_as_torch(n, k, stride, dilation, cut):
+    """conv_transpose1d with a huge uncropped output cropped back by padding: PyTorch's numbers."""
+    full = (n - 1) * stride + dilation * (k - 1) + 1
+    padding = int(cut * (full - 1) / 2)
+    if full - 2 * padding > 10**5:
+        padding = (full - 10**5) // 2 + 1
+    if full - 2 * padding < 1:
+        return
+    r = np.random.default_rng(n * 10 + k)
+    x, w, b = r.standard_normal((2, 2, n)), r.standard_normal((2, 3, k)), r.standard_normal(3)
+    kw = dict(stride=stride, padding=padding, dilation=dilation)
+    same(convlab.conv_transpose1d(x, w, b, **kw), F.conv_transpose1d(t(x), t(w), t(b), **kw), rtol=1e-10, atol=1e-10)
 
 
 @settings(max_examples=40, **SETTINGS)
