@@ -27,7 +27,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 # make test-oldest: a second environment with every direct dependency at its declared floor
 # (tests/floors.py turns the floors in the files below into pip constraints).
 OLDEST_VENV ?= .venv-oldest
-FLOOR_FILES := requirements.txt requirements-test.txt pyproject.toml
+FLOOR_FILES := requirements.txt requirements-lab.txt requirements-test.txt pyproject.toml
 # Set by test-oldest: a pip constraints file applied to every install into $(VENV).
 PIP_CONSTRAINTS ?=
 # Where the strict build writes (test-oldest builds beside the main book, not over it).
@@ -50,12 +50,15 @@ $(BIN)/jupyter-book build . -W -n --keep-going --all --path-output $(BOOK_OUT)
 @echo "Book built: $(abspath $(BOOK_OUT))/_build/html/index.html"
 endef
 
-# Headless Chromium opens every built page from disk with the network blocked; see
-# tests/browser_check.py. Screenshots go to _build/screenshots/. $(1): auto or require.
+# Headless Chromium opens every built page from disk with the network blocked (see
+# tests/browser_check.py), then chapters in a real JupyterLab on 127.0.0.1 (tests/lab_check.py:
+# rendered MyST, closed solutions). Screenshots go to _build/screenshots/. $(1): auto or require.
 define browser-test
 @if [ -n "$(CHROMIUM)" ]; then \
   echo "$(BIN)/python tests/browser_check.py _build/html --chromium $(CHROMIUM)"; \
-  $(BIN)/python tests/browser_check.py _build/html --chromium "$(CHROMIUM)"; \
+  $(BIN)/python tests/browser_check.py _build/html --chromium "$(CHROMIUM)" || exit $$?; \
+  echo "$(BIN)/python tests/lab_check.py --chromium $(CHROMIUM)"; \
+  $(BIN)/python tests/lab_check.py --chromium "$(CHROMIUM)"; \
 elif [ "$(1)" = require ]; then \
   echo "make: the browser test is required here but Chromium was not found (apt install chromium)" >&2; exit 1; \
 else \
@@ -94,7 +97,7 @@ $(BOOK_STAMP): requirements.txt pyproject.toml $(PIP_CONSTRAINTS)
 	$(BIN)/python -m pip install $(PIP_C) -r requirements.txt -e .
 	touch $@
 
-$(TEST_STAMP): $(BOOK_STAMP) requirements-test.txt
+$(TEST_STAMP): $(BOOK_STAMP) requirements-test.txt requirements-lab.txt
 	$(BIN)/python -m pip install $(PIP_C) -r requirements-test.txt
 	touch $@
 
@@ -155,8 +158,13 @@ outputs: $(BOOK_STAMP)
 bench: $(TEST_DEPS)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
-lab: $(BOOK_STAMP)
-	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install jupyterlab
+LAB_STAMP := $(VENV)/.lab-stamp
+$(LAB_STAMP): $(BOOK_STAMP) requirements-lab.txt
+	$(BIN)/python -m pip install $(PIP_C) -r requirements-lab.txt
+	touch $@
+
+# JupyterLab with jupyterlab-myst, so roles, maths and exercises render as in the web book.
+lab: $(LAB_STAMP)
 	$(BIN)/jupyter-lab --notebook-dir=book $(LAB_ARGS)
 
 clean:

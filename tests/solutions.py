@@ -20,6 +20,7 @@ START = re.compile(r"^\s*(`{3,}|:{3,})\{solution-start\}", re.M)
 END = re.compile(r"^\s*(`{3,}|:{3,})\{solution-end\}", re.M)
 # Shown by JupyterLab on the collapsed cell, in place of the solution.
 MARKDOWN_LINE = "% Solution, collapsed: click the cell to open it"
+END_LINE = "% End of the solution"
 CODE_LINE = "# solution code"
 
 
@@ -54,7 +55,12 @@ def collapse(cells) -> int:
         cell = cells[i]
         before = (_source(cell), dict(cell.get("metadata", {}).get("jupyter", {})))
         if not _first_line_ok(cell):
-            line = MARKDOWN_LINE if cell["cell_type"] == "markdown" else CODE_LINE
+            if cell["cell_type"] == "code":
+                line = CODE_LINE
+            elif END.search(_source(cell)) and not START.search(_source(cell)):
+                line = END_LINE
+            else:
+                line = MARKDOWN_LINE
             cell["source"] = line + "\n" + _source(cell)
         jup = cell.setdefault("metadata", {}).setdefault("jupyter", {})
         jup["source_hidden"] = True
