@@ -9,7 +9,7 @@ animation) must carry myst-nb's figure metadata, so the book shows a numbered
 caption and screen readers get alt text:
 ``{"mystnb": {"figure": {"caption": ..., "name": ...}, "image": {"alt": ...}}}``.
 A learner trips on long cells and on prose written for the authors, so these fail too:
-a code cell of more than 15 lines; a solution whose code is a Markdown code block (solution
+a code cell of more than 15 lines or with a line over 88 characters; a solution whose code is a Markdown code block (solution
 code must be executed cells between ``solution-start`` and ``solution-end``, so nbval
 compares what it prints); and workplace words in the reader's text ("seed 000", "nbval",
 a "test log"), where a source must be named and cited instead.
@@ -62,6 +62,7 @@ def figure_problems(path: Path, cells) -> list[str]:
 
 
 MAX_CODE_LINES = 15
+MAX_LINE_CHARS = 88  # wider lines are cut off or scroll in the book's code boxes
 
 # A solution directive in a single Markdown cell cannot hold executed code: its code would be
 # text that nothing runs. The gated form (solution-start ... solution-end) can.
@@ -80,6 +81,12 @@ def reader_problems(path: Path, cells) -> list[str]:
                 found.append(
                     f"{path}: cell {index} has {len(lines)} lines of code "
                     f"(at most {MAX_CODE_LINES}: split it, one idea per cell)"
+                )
+            wide = [n for n, line in enumerate(lines, 1) if len(line) > MAX_LINE_CHARS]
+            if wide:
+                found.append(
+                    f"{path}: cell {index} has code lines over {MAX_LINE_CHARS} characters "
+                    f"(line {', '.join(map(str, wide))})"
                 )
         elif cell["cell_type"] == "markdown":
             if _INLINE_SOLUTION.search(source) and _CODE_FENCE.search(source):

@@ -69,6 +69,12 @@ def test_long_code_cell_fails(tmp_path):
     assert problems(path) == []
 
 
+def test_wide_code_line_fails(tmp_path):
+    [message] = problems(write(tmp_path, [code(1, source="x = 1\ny = '" + "a" * 90 + "'")]))
+    assert "over 88 characters (line 2)" in message
+    assert problems(write(tmp_path, [code(1, source="y = '" + "a" * 82 + "'")])) == []
+
+
 @pytest.mark.parametrize("fence", ["````", "::::"])
 def test_solution_code_as_text_fails(tmp_path, fence):
     text = f"{fence}{{solution}} ex-1\n:class: dropdown\n```python\nprint(1)\n```\n{fence}\n"
