@@ -130,7 +130,11 @@ def prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn):
         for axis, (n, k, s, (l, r), d) in enumerate(zip(spatial, ks, ss, pairs, ds))
     )
     itemsize = xp.finfo(x.dtype).bits // 8
-    check_fits(x.shape[0] * w.shape[0] * math.prod(out) * itemsize, f"{fn}: the output of shape {(x.shape[0], w.shape[0]) + out}")
+    check_fits(
+        x.shape[0] * w.shape[0] * math.prod(out) * itemsize,
+        f"{fn} with stride={stride!r}, padding={padding!r}, dilation={dilation!r}: "
+        f"the output of shape {(x.shape[0], w.shape[0]) + out}",
+    )
     return xp, x, w, b, ConvSpec(ss, pairs, ds, groups, mode, out, unbatched, dtype)
 
 
@@ -163,7 +167,7 @@ def padded_input(xp, x, spec, fn):
     itemsize = xp.finfo(x.dtype).bits // 8
     check_fits(
         x.shape[0] * x.shape[1] * math.prod(padded) * itemsize,
-        f"{fn}: padding_mode={spec.padding_mode!r} copies x into a padded input of shape "
+        f"{fn}: padding={spec.padding!r} with padding_mode={spec.padding_mode!r} copies x into a padded input of shape "
         f"{tuple(x.shape[:2]) + padded}, which",
     )
     return pad_plan(xp, x, spec.padding, spec.padding_mode)

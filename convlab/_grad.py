@@ -229,7 +229,11 @@ def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups
     c_out = w.shape[1] * groups
     cropped = tuple(n - 2 * p for p, n in zip(ps, full))
     itemsize = xp.finfo(x.dtype).bits // 8
-    check_fits(x.shape[0] * c_out * math.prod(cropped) * itemsize, f"{fn}: the output of shape {(x.shape[0], c_out) + cropped}")
+    check_fits(
+        x.shape[0] * c_out * math.prod(cropped) * itemsize,
+        f"{fn} with stride={stride!r}, padding={padding!r}, dilation={dilation!r}: "
+        f"the output of shape {(x.shape[0], c_out) + cropped}",
+    )
     if x.shape[0] == 0:
         y = xp.zeros((0, c_out) + cropped, dtype=x.dtype, device=device(x))
     elif x.shape[0] * c_out * math.prod(full) * itemsize > memory_budget() and full != list(cropped):

@@ -173,6 +173,8 @@ def pad_pairs(pad_width, x_ndim, ndim):
             raise ValueError(f"pad_width={pad_width!r} gives {len(pairs)} pairs but ndim={ndim}")
         return tuple(pairs)
     n = x_ndim if ndim is None else check_int(ndim, "ndim", 0)
+    if n > x_ndim:
+        raise ValueError(f"ndim={ndim!r} is invalid: x has only {x_ndim} axes to pad")
     if isinstance(pad_width, (tuple, list)):
         if len(pad_width) != 2:
             raise ValueError(
@@ -411,14 +413,19 @@ def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
         value = 0.0 if value is None else value
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"value={value!r} is invalid: value must be a real number")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ValueError(f"value={value!r} is invalid: too large for a float") from None
     for axis, (left, right) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
         if (left or right) and x.shape[axis] == 0:
             raise ValueError(f"x is empty along axis {axis} (shape {x.shape}); there is nothing to pad from")
     shape = list(x.shape)
     for axis, (left, right) in zip(range(x.ndim - len(pairs), x.ndim), pairs):
         shape[axis] += left + right
-    check_fits(math.prod(shape) * _itemsize(xp, dtype), f"pad: the output of shape {tuple(shape)}")
+    check_fits(
+        math.prod(shape) * _itemsize(xp, dtype), f"pad(pad_width={pad_width!r}): the output of shape {tuple(shape)}"
+    )
     y, _ = pad_plan(xp, x, pairs, mode, value, stat_pair(stat_length))
     y = restore(xp, y, dtype)
     if y is given:  # nothing to pad: still a new array, as numpy.pad and torch's F.pad return

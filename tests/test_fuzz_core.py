@@ -225,9 +225,9 @@ def table():
         eq("pad-reflect-length-1", lambda: convlab.pad(np.array([2.0]), 3, "reflect"),
            lambda: (np.pad(np.array([2.0]), 3, "reflect"), np.float64, 0)),
         eq("pad-reflect-huge-as-fast-as-numpy", lambda: _as_fast_as(
-               lambda: convlab.pad(np.arange(5.0), 3 * 10**6, "reflect"),
-               lambda: np.pad(np.arange(5.0), 3 * 10**6, "reflect")),
-           lambda: (np.pad(np.arange(5.0), 3 * 10**6, "reflect"), np.float64, 0)),
+               lambda: convlab.pad(np.arange(5.0), 10**6, "reflect"),
+               lambda: np.pad(np.arange(5.0), 10**6, "reflect")),
+           lambda: (np.pad(np.arange(5.0), 10**6, "reflect"), np.float64, 0)),
         eq("pad-list-input", lambda: convlab.pad([1, 2, 3], 1, "replicate"),
            lambda: (np.pad(np.array([1.0, 2.0, 3.0]), 1, "edge"), np.float64, 0)),
         eq("pad-big-endian", lambda: convlab.pad(_be([1.0, 2.0, 3.0]), 2, "symmetric"),
@@ -246,6 +246,10 @@ def table():
         err("pad-mode-list", lambda: convlab.pad(np.ones(3), 1, ["reflect"]), ValueError, "mode", "['reflect']"),
         err("pad-mode-edge-hint", lambda: convlab.pad(np.ones(3), 1, "edge"), ValueError, "mode", "'edge'", "'replicate'"),
         err("pad-mode-none", lambda: convlab.pad(np.ones(3), 1, None), ValueError, "mode", "None"),
+        err("pad-value-huge-int", lambda: convlab.pad(np.ones(3), 1, "constant", value=10**400), ValueError, "value=1000", "too large"),
+        err("pad-ndim-too-many", lambda: convlab.pad(np.ones(3), 1, ndim=10**30), ValueError, "ndim=1000", "x has only 1"),
+        eq("conv1d-stride-2-63", lambda: convlab.conv1d(X1, W1, stride=2**63 - 1),
+           lambda: (F.conv1d(t(X1), t(W1), stride=2**63 - 1), np.float64, 1e-12)),
         err("pad-value-bool", lambda: convlab.pad(np.ones(3), 1, "constant", value=True), TypeError, "value", "True"),
         err("pad-value-with-reflect", lambda: convlab.pad(np.ones(3), 1, "reflect", value=2.0), ValueError, "value", "2.0"),
         err("pad-stat-length-with-zeros", lambda: convlab.pad(np.ones(3), 1, stat_length=2), ValueError, "stat_length", "2"),
@@ -394,7 +398,7 @@ def _timed(call, limit):
     return out
 
 
-def _as_fast_as(call, reference, factor=5.0, slack=0.5):
+def _as_fast_as(call, reference, factor=5.0, slack=0.2):
     """``call()``, asserting it takes at most ``factor`` times ``reference()`` (plus ``slack`` seconds)."""
     start = time.perf_counter()
     reference()
@@ -511,7 +515,7 @@ def test_signal_non_finite_as_numpy(n, k, spots, method, fn, mode):
     same(got, ref, dtype=np.float64, rtol=1e-8, atol=1e-8 * max(1.0, np.nanmax(np.abs(ref[np.isfinite(ref)]), initial=1.0)))
 
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=20, **SETTINGS)
 @given(
     n=st.integers(2, 12),
     pad=st.integers(0, 11),
@@ -601,7 +605,7 @@ def test_layer_shapes_dtypes_as_torch(nd, unbatched, n, dtype, bad):
     same(tr, {1: F.conv_transpose1d, 2: F.conv_transpose2d}[nd](t(x), t(wt), stride=2), rtol=1e-10, atol=1e-10)
 
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=20, **SETTINGS)
 @given(
     n=st.integers(1, 6),
     k=st.integers(1, 4),
