@@ -97,6 +97,12 @@ def convolve(x, w, mode="full", method="auto"):
     -------
     y : 1-D array in the library, device and float dtype of the input.
 
+    Notes
+    -----
+    NaN and inf land exactly where ``numpy.convolve`` puts them, whatever the
+    method: input that holds them is summed tap by tap over the overlap only
+    (an FFT would spread them over a whole block).
+
     Examples
     --------
     >>> import numpy as np, convlab
