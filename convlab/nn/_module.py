@@ -163,7 +163,13 @@ class Module:
         """
         owner = f"{type(self).__name__}.backward"
         xp, g = as_array(grad_out, "grad_out", owner, tuple(expected), like=like)
-        namespace(g, like)  # TypeError if grad_out comes from another library than the forward's input
+        try:
+            namespace(g, like)
+        except TypeError:
+            raise TypeError(
+                f"{owner}: grad_out of type {type(grad_out).__module__}.{type(grad_out).__name__} is invalid: "
+                f"expected an array of the library of the last forward's input ({type(like).__module__})"
+            ) from None
         if tuple(g.shape) != tuple(expected):
             raise ValueError(
                 f"{owner} got grad_out of shape {tuple(g.shape)}, "
