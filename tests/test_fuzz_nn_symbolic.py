@@ -213,6 +213,29 @@ def spiked(x, *entries):
     return x
 
 
+def tied_ours():
+    """Two Linear layers sharing one weight Parameter: the gradient is the sum of both uses."""
+    a, b = nn.Linear(3, 3, rng=rng()), nn.Linear(3, 3, rng=rng())
+    b.weight = a.weight
+    model = nn.Sequential(a, nn.ReLU(), b)
+    x = rng().standard_normal((2, 3))
+    model(x)
+    model.backward(np.ones((2, 3)))
+    return len(model.parameters()), a.weight.grad
+
+
+def tied_torch():
+    ours = nn.Linear(3, 3, rng=rng())
+    a = torch_twin(ours)
+    b = torch.nn.Linear(3, 3, dtype=torch.float64)
+    with torch.no_grad():
+        b.bias.copy_(torch.from_numpy(nn.Linear(3, 3, rng=rng()).bias.value))
+    b.weight = a.weight
+    model = torch.nn.Sequential(a, torch.nn.ReLU(), b)
+    model(torch.from_numpy(rng().standard_normal((2, 3)))).sum().backward()
+    return len(list(model.parameters())), a.weight.grad
+
+
 def stepped_sgd(grad):
     p = nn.Parameter(np.zeros(3))
     p.grad = grad
@@ -367,6 +390,13 @@ NN_CASES = [
     loss_case("mse-lists", "dtype", nn.MSELoss, torch.nn.MSELoss, [1.0, 2.0], [1.0, 4.0], "MSELoss", as_lists=True),
     loss_case("ce-lists", "dtype", nn.CrossEntropyLoss, torch.nn.CrossEntropyLoss, [[1.0, 2.0, 0.5]], [1],
               "CrossEntropyLoss", as_lists=True),
+    Case("sequential-same-module-twice", "value", ("Sequential",),
+         lambda: (lambda relu: nn.Sequential(relu, nn.Flatten(), relu))(nn.ReLU()),
+         Named(ValueError, "layers[2]=", "already in layers[0]")),
+    Case("module-base-forward", "order", ("Module",), lambda: nn.Module()(np.ones(2)),
+         Named(NotImplementedError, "Module.forward")),
+    Case("tied-weights-like-torch", "value", ("Sequential", "Parameter", "Linear"), lambda: tied_ours(),
+         Same(lambda: tied_torch())),
     Case("kaiming-shape-and-bound", "value", ("kaiming_uniform",),
          lambda: np.abs(nn.kaiming_uniform(rng(), (400, 3, 5))).max() <= 1 / np.sqrt(15),
          Same(lambda: np.array(True))),

@@ -749,3 +749,15 @@ class TestNamedErrors:
     def test_to_needs_a_namespace(self, rng):
         with pytest.raises(TypeError, match="xp=None is invalid"):
             nn.Linear(1, 1, rng=rng).to(None)
+
+    def test_sequential_refuses_one_module_twice(self):
+        relu = nn.ReLU()  # it keeps its last input for backward: a second use would overwrite it
+        with pytest.raises(ValueError, match=r"layers\[2\]=.* already in layers\[0\]"):
+            nn.Sequential(relu, nn.Flatten(), relu)
+
+    def test_tied_parameter_is_listed_once(self, rng):
+        a, b = nn.Linear(2, 2, rng=rng), nn.Linear(2, 2, rng=rng)
+        b.weight = a.weight
+        params = nn.Sequential(a, nn.ReLU(), b).parameters()
+        assert len(params) == 3 and params[0] is a.weight
+        nn.SGD(params, lr=0.1)  # no duplicate: SGD accepts it

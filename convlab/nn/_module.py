@@ -89,14 +89,18 @@ class Module:
     def __call__(self, *inputs):
         return self.forward(*inputs)
 
-    def forward(self, x):  # pragma: no cover - every layer overrides it
-        raise NotImplementedError
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not defined: a Module subclass defines it")
 
-    def backward(self, grad_out):  # pragma: no cover - every layer overrides it
-        raise NotImplementedError
+    def backward(self, grad_out):
+        raise NotImplementedError(f"{type(self).__name__}.backward is not defined: a Module subclass defines it")
 
     def parameters(self):
-        """All :class:`Parameter` objects of this module and its children, in definition order."""
+        """All :class:`Parameter` objects of this module and its children, in definition order.
+
+        A parameter shared by two layers (tied weights) is listed once, as in
+        PyTorch, so that an optimiser updates it once per step.
+        """
         found = []
         for value in vars(self).values():
             items = value if isinstance(value, (list, tuple)) else [value]
@@ -105,7 +109,7 @@ class Module:
                     found.append(item)
                 elif isinstance(item, Module):
                     found.extend(item.parameters())
-        return found
+        return list({id(p): p for p in found}.values())
 
     def zero_grad(self):
         """Forget accumulated gradients (set every ``.grad`` to None, PyTorch's default)."""
@@ -196,9 +200,20 @@ class Sequential(Module):
     """
 
     def __init__(self, *layers):
+        seen = {}
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
                 raise TypeError(f"layers[{i}]={layer!r} is invalid: expected a convlab.nn.Module")
+            for inner in _modules(layer):
+                if id(inner) in seen:
+                    # A module keeps its last forward's input for backward: a second use would
+                    # overwrite what the first use's gradient needs, and the gradient would be wrong.
+                    raise ValueError(
+                        f"layers[{i}]={inner!r} is invalid: the same module object is already in "
+                        f"layers[{seen[id(inner)]}]; use a new instance (to share weights, give it the "
+                        "same Parameter objects)"
+                    )
+                seen[id(inner)] = i
         self.layers = list(layers)
 
     def forward(self, x):
@@ -220,3 +235,12 @@ class Sequential(Module):
     def __repr__(self):
         inner = "".join(f"\n  {layer!r}," for layer in self.layers)
         return f"Sequential({inner}\n)"
+
+
+def _modules(module):
+    """``module`` and every module inside it."""
+    yield module
+    for value in vars(module).values():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, Module):
+                yield from _modules(item)

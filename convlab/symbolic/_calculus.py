@@ -7,6 +7,8 @@ book derives every backward formula this way.
 
 from __future__ import annotations
 
+import numbers
+
 import sympy as sp
 
 from ._symbols import _as_array, _Dense, _entries_of, _shape, _short
@@ -58,10 +60,10 @@ def gradient(expr, wrt):
     bad = [v for v in variables if not isinstance(v, sp.Symbol)]
     if bad:
         raise TypeError(f"wrt must hold symbols only; {bad[0]!r} is not a sympy.Symbol")
-    if isinstance(expr, (sp.NDimArray, list, tuple)):
+    if isinstance(expr, (sp.NDimArray, sp.MatrixBase, list, tuple)):
         expr = _as_array(expr, "expr")
         entries, expr_shape = _Dense.of(expr).flat, _shape(expr)
-    elif isinstance(expr, sp.Expr) or (isinstance(expr, (int, float)) and not isinstance(expr, bool)):
+    elif isinstance(expr, (sp.Expr, numbers.Number)) and not isinstance(expr, bool):
         entries, expr_shape = [sp.sympify(expr)], ()
     else:  # a str would be parsed, None or a dict cannot be differentiated
         raise TypeError(
