@@ -14,7 +14,7 @@ from .._grad import conv1d_backward, conv2d_backward
 from .._padding import check_mode
 from .._shapes import as_tuple, check_int, padding_pairs
 from ._init import PARAMETERS_DOC, init_parameters
-from ._module import Module, as_array
+from ._module import PARAMETERS_LIBRARY, Module, as_array
 
 
 _CONV_DOC = """{ndim}-D convolution layer (cross-correlation, as ``torch.nn.Conv{ndim}d``).
@@ -110,7 +110,7 @@ class _ConvNd(Module):
         name, n = type(self).__name__, self._ndim
         spatial = ("L", "H, W")[n - 1]
         expected = f"(N, C_in, {spatial}) or unbatched (C_in, {spatial})"
-        xp, x = as_array(x, "x", name, expected)
+        xp, x = as_array(x, "x", name, expected, like=self.weight.value, like_what=PARAMETERS_LIBRARY)
         if x.ndim not in (n + 1, n + 2):
             raise ValueError(
                 f"{name} expected input of shape {expected}, with {n + 2} or {n + 1} axes; "
@@ -194,7 +194,7 @@ class Linear(Module):
 
     def forward(self, x):
         expected = f"(*, in_features={self.in_features})"
-        xp, x = as_array(x, "x", "Linear", expected)
+        xp, x = as_array(x, "x", "Linear", expected, like=self.weight.value, like_what=PARAMETERS_LIBRARY)
         shape = tuple(x.shape)
         if len(shape) < 1 or shape[-1] != self.in_features:
             raise ValueError(f"Linear expected input of shape {expected}, got x of shape {shape}")

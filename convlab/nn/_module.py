@@ -14,12 +14,13 @@ def _short(value, limit=60):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def as_array(value, name, owner, expected, like=None):
+def as_array(value, name, owner, expected, like=None, like_what="the last forward's input"):
     """``(xp, array)``: ``value`` as a real float array, or a TypeError naming ``owner``, ``name`` and the value.
 
     Arrays keep their library; lists, tuples and Python numbers are converted as
     the functional API converts them (NumPy, or the library and device of ``like``).
-    ``expected`` is the shape in words, for the message (None: any shape).
+    An array of another library than ``like`` (``like_what`` in the message) is a
+    TypeError. ``expected`` is the shape in words, for the message (None: any shape).
     """
     convertible = is_array(value) or (
         isinstance(value, (list, tuple, int, float)) and not isinstance(value, (bool, *_NOT_ARRAYS))
@@ -29,11 +30,23 @@ def as_array(value, name, owner, expected, like=None):
             f"{owner}: {name}={_short(value)} is invalid: expected an array"
             f"{'' if expected is None else f' of shape {expected}'}, got {type(value).__name__}"
         )
+    if is_array(value) and like is not None:
+        try:
+            namespace(value, like)
+        except TypeError:
+            raise TypeError(
+                f"{owner}: {name} of type {type(value).__module__}.{type(value).__name__} is invalid: "
+                f"expected a {type(like).__module__.split('.')[0]} array, the library of {like_what}"
+            ) from None
     if is_array(value) or like is None:
         xp, (a,) = asarrays(value, names=[f"{owner}: {name}"])
-    else:  # a list meets the library and device of what forward stored
+    else:  # a list meets the library and device of ``like``
         xp, (a, _) = asarrays(value, like, names=[f"{owner}: {name}", "stored"])
     return xp, a
+
+
+# For a layer's input: the parameters' library.
+PARAMETERS_LIBRARY = "the layer's parameters (move the model with model.to(xp))"
 
 
 class Parameter:
@@ -57,7 +70,7 @@ class Parameter:
     def accumulate(self, grad):
         """Add ``grad`` into ``.grad``: a parameter used twice gets the sum of both gradients."""
         shape = tuple(self.value.shape)
-        _, grad = as_array(grad, "grad", "Parameter.accumulate", shape, like=self.value)
+        _, grad = as_array(grad, "grad", "Parameter.accumulate", shape, like=self.value, like_what="the value")
         if tuple(grad.shape) != shape:
             # Broadcasting would silently add a wrong-shaped gradient into every entry.
             raise ValueError(
@@ -167,13 +180,6 @@ class Module:
         """
         owner = f"{type(self).__name__}.backward"
         xp, g = as_array(grad_out, "grad_out", owner, tuple(expected), like=like)
-        try:
-            namespace(g, like)
-        except TypeError:
-            raise TypeError(
-                f"{owner}: grad_out of type {type(grad_out).__module__}.{type(grad_out).__name__} is invalid: "
-                f"expected an array of the library of the last forward's input ({type(like).__module__})"
-            ) from None
         if tuple(g.shape) != tuple(expected):
             raise ValueError(
                 f"{owner} got grad_out of shape {tuple(g.shape)}, "
