@@ -10,9 +10,18 @@ Per page, from disk (file://) with every network request blocked:
   ``\\begin{``...) left in the text outside code, no MathJax error node, no undefined macro;
 - every ``<img>`` loaded;
 - a page whose source notebook calls ``plot.animate_...`` shows at least one working animation;
-- the console logged no error and no script threw.
+- the console logged no error and no script threw;
+- no path of the build machine shows in the text, code, outputs, alt or title attributes:
+  the repository, the Python environment, the book's folders, /tmp/, /root/, /home/<user>/,
+  /Users/<user>/, site-packages (a traceback printed in full shows them);
+- at 1280 px and at 390 px wide, nothing sticks out of the main column (``.bd-article``) and
+  the page does not scroll sideways; content that scrolls inside its own box (overflow-x auto
+  or scroll) is fine. The element that sticks out furthest is named;
+- at 390 px every animation player, its buttons and slider included, fits the window;
+- at most one search field or button shows.
 
-A screenshot of each page goes to ``_build/screenshots/<page>.png``. Exit status: 0 when every
+Each page loads once at 1280 px, is probed, then is laid out again at 390 px. Its screenshot
+at each width goes to ``_build/screenshots/<width>/<page>.png``. Exit status: 0 when every
 page passes, 1 when a page has a problem (each printed as ``FAIL <page>: <problem>``), 2 when
 the check could not run (no Chromium, no built book).
 
@@ -46,8 +55,14 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 # Embedded or browser-internal content, not requests to anywhere.
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", "jupyter_execute", "screenshots"}
-WINDOW = (1100, 900)
-MAX_SHOT_HEIGHT = 15000  # CSS pixels; Chromium cannot capture much taller in one piece
+# Every page is looked at as on a laptop and as on a phone: (width, height) in CSS pixels.
+# The first is where the page loads and is probed; the second reuses the loaded page.
+VIEWPORTS = ((1280, 900), (390, 844))
+WINDOW = VIEWPORTS[0]
+NARROW = min(width for width, _ in VIEWPORTS)
+# A screenshot is cut at this many CSS pixels (1280 x 15000): Chromium cannot capture much
+# more in one piece. At 390 px that is 49000 px tall, the whole of the longest chapter.
+MAX_SHOT_PIXELS = 1280 * 15000
 ANIMATE_CALL = re.compile(r"(?<![\w.])(?:\w+\.)*animate_\w*\s*\(")
 
 
@@ -313,6 +328,37 @@ PROBE_JS = r"""
     }
   }
 
+  // Paths of the build machine in what a reader sees: text anywhere (code and outputs
+  // included: a traceback shows them there) and the alt and title attributes.
+  const machine = MACHINE_PATHS.map(([source, name]) => [new RegExp(source), name]);
+  const pathSeen = new Set();
+  const reportPath = (text, where) => {
+    for (const [re, name] of machine) {
+      const m = re.exec(text);
+      if (!m) continue;
+      const at = Math.max(0, m.index - 30);
+      const snippet = short(text.slice(at, m.index + m[0].length + 50), 110);
+      const key = name + snippet;
+      if (!pathSeen.has(key) && pathSeen.size < 5) {
+        pathSeen.add(key);
+        out.problems.push('machine path (' + name + ') in ' + where + ': `' + snippet + '`');
+      }
+      return;
+    }
+  };
+  const textWalker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = textWalker.nextNode(); node; node = textWalker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('script, style, template, noscript')) continue;
+    reportPath(node.nodeValue, parent.closest('pre, code') ? 'code or output' : 'the text');
+  }
+  for (const el of document.body.querySelectorAll('[alt], [title]')) {
+    for (const attr of ['alt', 'title']) {
+      const value = el.getAttribute(attr);
+      if (value) reportPath(value, 'the ' + attr + ' of <' + el.tagName.toLowerCase() + '>');
+    }
+  }
+
   // Images: decode() rejects for anything that did not load (missing file, no src, blocked).
   const imgs = Array.from(document.images);
   out.images = imgs.length;
@@ -340,6 +386,148 @@ PROBE_JS = r"""
   for (const video of document.querySelectorAll('video')) {
     out.animations.push({kind: 'video', frames: video.readyState >= 1 ? 2 : 0, shown: video.readyState >= 1});
   }
+  out.height = Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0));
+  return out;
+})()
+"""
+
+
+# Runs at each viewport width, after the page probe: what sticks out sideways. Content may
+# scroll inside its own box (overflow-x auto or scroll); anything else that reaches past the
+# main column, or makes the page itself scroll sideways, is reported, furthest out first, and
+# so is a box that cuts its content off (overflow-x hidden or clip, with content wider than
+# the box: pydata-sphinx-theme's span.math does that to a long formula). At the
+# narrow width every animation player, controls included, must fit the window.
+LAYOUT_JS = r"""
+(async () => {
+  const out = {problems: [], searches: []};
+  const frame = () => new Promise(r => requestAnimationFrame(() => r()));
+  await frame(); await frame();
+  const short = (s, n = 60) => { s = String(s).replace(/\s+/g, ' ').trim(); return s.length > n ? s.slice(0, n) + '...' : s; };
+  const vw = document.documentElement.clientWidth;
+  const px = v => Math.round(v) + ' px';
+  const describe = el => {
+    let name = '<' + el.tagName.toLowerCase();
+    if (el.id && !/^_anim|^id\d/.test(el.id)) name += ' id="' + short(el.id, 30) + '"';
+    const cls = Array.from(el.classList).slice(0, 3).join(' ');
+    if (cls) name += ' class="' + cls + '"';
+    name += '>';
+    const text = short(el.innerText || el.textContent || el.getAttribute('alt') || '', 60);
+    return text ? name + ' `' + text + '`' : name;
+  };
+  const SKIP = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT', 'MJX-ASSISTIVE-MML', 'DIALOG']);
+  const shown = (el, cs) => cs.display !== 'none' && cs.visibility !== 'hidden' && cs.position !== 'fixed';
+  // The outermost elements (and runs of text) of root that reach outside [left, right],
+  // not looking inside boxes that scroll or clip their own overflow.
+  const offenders = (root, left, right, clipped) => {
+    const found = [];
+    const check = (what, r, text) => {
+      const over = Math.max(r.right - right, left - r.left);
+      if (r.width > 0 && r.height > 0 && over > 1) { found.push({what, over, rect: r, text}); return true; }
+      return false;
+    };
+    const visit = el => {
+      for (const node of el.childNodes) {
+        if (node.nodeType === Node.TEXT_NODE) {
+          if (!node.nodeValue.trim()) continue;
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          check(el, range.getBoundingClientRect(), true);
+          continue;
+        }
+        if (node.nodeType !== Node.ELEMENT_NODE || SKIP.has(node.tagName)) continue;
+        const cs = getComputedStyle(node);
+        if (!shown(node, cs)) continue;
+        if (check(node, node.getBoundingClientRect())) continue;
+        if (/hidden|clip/.test(cs.overflowX)) {
+          // Cut off: a child reaches past the box's edge (scrollWidth would also count
+          // MathJax's invisible assistive MathML, which always sticks out a little).
+          if (clipped && cs.textOverflow !== 'ellipsis') {
+            const r = node.getBoundingClientRect();
+            const inner = r.left + node.clientLeft;
+            let reach = 0;
+            for (const child of node.children) {
+              if (SKIP.has(child.tagName)) continue;
+              const c = child.getBoundingClientRect();
+              if (c.width > 0) reach = Math.max(reach, c.right - inner - node.clientWidth, inner - c.left);
+            }
+            if (reach > 1) clipped.push({what: node, over: reach, rect: r, full: node.clientWidth + reach});
+          }
+          continue;
+        }
+        if (/auto|scroll/.test(cs.overflowX)) continue;
+        visit(node);
+      }
+    };
+    visit(root);
+    const unique = [];
+    for (const f of found.sort((a, b) => b.over - a.over)) if (!unique.some(u => u.what === f.what)) unique.push(f);
+    return unique;
+  };
+  const report = (intro, found) => {
+    if (!found.length) return;
+    const w = found[0];
+    let text = intro + '; furthest out: ' + describe(w.what) + (w.text ? ', its text' : ' (' + px(w.rect.width) + ' wide)')
+      + ' reaching ' + px(w.over) + ' past the edge';
+    if (found.length > 1) text += ' and ' + (found.length - 1) + ' more';
+    out.problems.push(text);
+  };
+
+  const main = document.querySelector('.bd-article') || document.querySelector('#main-content')
+    || document.querySelector('main') || document.querySelector('[role=main]') || document.body;
+  const box = main.getBoundingClientRect();
+  const container = main.parentElement ? main.parentElement.getBoundingClientRect() : box;
+  const name = main.classList.contains('bd-article') ? '.bd-article' : main.tagName.toLowerCase();
+  if (main !== document.body && (box.right > Math.min(container.right, vw) + 1 || box.left < Math.max(container.left, 0) - 1)) {
+    out.problems.push('the main column (' + name + ') is ' + px(box.width) + ' wide, wider than its container (' + px(Math.min(container.right, vw) - Math.max(container.left, 0)) + ')');
+  }
+  const right = Math.min(box.right, vw), left = Math.max(box.left, 0);
+  const clipped = [];
+  report('content overflows the main column (' + name + ', ' + px(right - left) + ')', offenders(main, left, right, clipped));
+  if (clipped.length) {
+    const c = clipped.sort((a, b) => b.over - a.over)[0];
+    out.problems.push('content is cut off: ' + describe(c.what) + ' shows ' + px(c.what.clientWidth)
+      + ' of its ' + px(c.full) + (clipped.length > 1 ? ' (and ' + (clipped.length - 1) + ' more cut off)' : ''));
+  }
+  const sw = document.documentElement.scrollWidth;
+  if (sw > vw + 1) {
+    const found = offenders(document.body, 0, vw, null);
+    const intro = 'the page scrolls sideways (' + px(sw) + ' of content in a ' + px(vw) + ' window)';
+    if (found.length) report(intro, found); else out.problems.push(intro);
+  }
+
+  if (CHECK_ANIMATIONS) {
+    document.querySelectorAll('.animation').forEach((anim, i) => {
+      let worst = null;
+      for (const el of [anim, ...anim.querySelectorAll('img, .anim-controls, .anim-buttons, .anim-state, button, input, label')]) {
+        const cs = getComputedStyle(el);
+        if (cs.display === 'none' || cs.visibility === 'hidden') continue;
+        const r = el.getBoundingClientRect();
+        const over = Math.max(r.right - vw, -r.left);
+        if (r.width > 0 && over > 1 && (!worst || over > worst.over)) worst = {el, over, r};
+      }
+      if (worst) {
+        const a = anim.getBoundingClientRect();
+        out.problems.push('animation ' + (i + 1) + ' does not fit the ' + px(vw) + ' window: the player spans '
+          + px(a.left) + ' to ' + px(a.right) + ', its ' + describe(worst.el) + ' ends ' + px(worst.over) + ' past the edge');
+      }
+    });
+  }
+
+  // Search fields and buttons a reader can see around the content (one is enough; the
+  // search page's own form, inside the article, does not count).
+  for (const el of document.querySelectorAll('.search-button__button, .search-button-field, form.bd-search, input[type=search]')) {
+    if (el.closest('dialog:not([open]), .bd-article')) continue;
+    const cs = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    if (cs.display === 'none' || cs.visibility === 'hidden' || r.width === 0 || r.height === 0) continue;
+    if (r.right <= 0 || r.left >= vw) continue;
+    if (!out.searches.some(s => s.contains(el) || el.contains(s))) out.searches.push(el);
+  }
+  out.searches = out.searches.map(el => {
+    const place = el.closest('.bd-header-article, .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, header, aside, nav');
+    return describe(el).replace(/ `.*`$/, '') + ' in ' + (place ? describe(place).replace(/ `.*`$/, '') : 'the page');
+  });
   out.height = Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0));
   return out;
 })()
@@ -466,7 +654,7 @@ class PageResult:
     images: int = 0
     animations: int = 0
     needs_animation: bool = False
-    screenshot: Path | None = None
+    screenshots: list[Path] = field(default_factory=list)
     seconds: float = 0.0
     note: str = ""
 
@@ -510,11 +698,51 @@ def _describe_console(msg: dict) -> str | None:
     return None
 
 
+def _js_regex(text: str) -> str:
+    return re.sub(r"[\\^$.*+?()\[\]{}|/-]", lambda m: "\\" + m.group(0), text)
+
+
+def machine_path_patterns(*paths: Path | str | None) -> list[tuple[str, str]]:
+    """(JavaScript regular expression, name) for each path of this machine no page may show.
+
+    The repository, the Python environment, the given folders (the book's sources and
+    build), and the places any machine's paths start with: /tmp/, /root/, /home/<user>/,
+    /Users/<user>/ and site-packages.
+    """
+    patterns, seen = [], set()
+    for path in (REPO, sys.prefix, getattr(sys, "base_prefix", None), *paths):
+        if not path:
+            continue
+        for text in {str(Path(path)), str(Path(path).resolve())}:
+            if len(text) < 5 or text in seen:
+                continue
+            seen.add(text)
+            patterns.append((r"(?<![\w.~-])" + _js_regex(text) + r"(?![\w.-])", text))
+    patterns.sort(key=lambda p: -len(p[1]))  # the longest match names the path best
+    start = r"(?<![\w.~:/-])"
+    patterns += [
+        (start + r"/tmp/", "/tmp/"),
+        (start + r"/root/", "/root/"),
+        (start + r"/home/[^/\s]+/", "/home/<user>/"),
+        (start + r"/Users/[^/\s]+/", "/Users/<user>/"),
+        (r"site-packages", "site-packages"),
+    ]
+    return patterns
+
+
 class Checker:
-    def __init__(self, browser: Browser, *, settle_ms: int = 400, load_timeout: float = 30.0):
+    def __init__(
+        self,
+        browser: Browser,
+        *,
+        settle_ms: int = 400,
+        load_timeout: float = 30.0,
+        machine_paths: list[tuple[str, str]] | None = None,
+    ):
         self.browser = browser
         self.settle_ms = settle_ms
         self.load_timeout = load_timeout
+        self.machine_paths = machine_path_patterns() if machine_paths is None else machine_paths
         browser.handlers["Fetch.requestPaused"] = self._on_paused
 
     def _on_paused(self, msg: dict) -> None:
@@ -525,7 +753,43 @@ class Checker:
         else:
             self.browser.notify("Fetch.failRequest", {"requestId": p["requestId"], "errorReason": "BlockedByClient"}, session)
 
-    def check(self, page: Path, rel: str, *, needs_animation: bool, screenshot: Path | None) -> PageResult:
+    def _viewport(self, session: str, width: int, height: int) -> None:
+        self.browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session,
+        )
+
+    def _evaluate(self, session: str, expression: str, timeout: float) -> tuple[dict, str | None]:
+        answer = self.browser.call(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+            session,
+            timeout=timeout,
+        )
+        if "exceptionDetails" in answer:
+            d = answer["exceptionDetails"]
+            return {}, str((d.get("exception") or {}).get("description", d.get("text")))
+        return answer["result"]["value"] or {}, None
+
+    def _screenshot(self, session: str, width: int, page_height: int, path: Path) -> None:
+        height = min(max(int(page_height), 1), MAX_SHOT_PIXELS // width)
+        # Grow the viewport to the whole page rather than capturing beyond it: the theme's
+        # sticky header and sidebar then lay out as a reader sees them (captureBeyondViewport
+        # drew them scrolled sideways and twice).
+        self._viewport(session, width, height)
+        self.browser.wait_for(lambda m: False, 0.2)
+        shot = self.browser.call(
+            "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True}, session, timeout=60
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    def check(self, page: Path, rel: str, *, needs_animation: bool, screenshot_dir: Path | None) -> PageResult:
+        """Open one page and judge it at every width of VIEWPORTS, loading it once.
+
+        Its screenshot at each width goes to ``screenshot_dir/<width>/<rel>.png``.
+        """
         b = self.browser
         result = PageResult(rel, needs_animation=needs_animation)
         start = time.monotonic()
@@ -538,11 +802,7 @@ class Checker:
             for domain in ("Page", "Runtime", "Log", "Network"):
                 b.call(f"{domain}.enable", {}, session)
             b.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session)
-            b.call(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
-                session,
-            )
+            self._viewport(session, *VIEWPORTS[0])
             nav = b.call("Page.navigate", {"url": page.resolve().as_uri()}, session)
             if nav.get("errorText"):
                 result.problems.append(f"did not open: {nav['errorText']}")
@@ -553,19 +813,14 @@ class Checker:
             )
             if loaded is None:
                 result.problems.append(f"the load event did not fire within {self.load_timeout:.0f} s")
-            probe = PROBE_JS.replace("SETTLE_MS", str(self.settle_ms)).replace("IMAGE_TIMEOUT_MS", "10000")
-            answer = b.call(
-                "Runtime.evaluate",
-                {"expression": probe, "awaitPromise": True, "returnByValue": True},
-                session,
-                timeout=self.load_timeout + 30,
+            probe = (
+                PROBE_JS.replace("SETTLE_MS", str(self.settle_ms))
+                .replace("IMAGE_TIMEOUT_MS", "10000")
+                .replace("MACHINE_PATHS", json.dumps(self.machine_paths))
             )
-            if "exceptionDetails" in answer:
-                d = answer["exceptionDetails"]
-                result.problems.append(f"the page probe failed: {(d.get('exception') or {}).get('description', d.get('text'))}")
-                data = {}
-            else:
-                data = answer["result"]["value"]
+            data, error = self._evaluate(session, probe, self.load_timeout + 30)
+            if error:
+                result.problems.append(f"the page probe failed: {error}")
             result.problems += data.get("problems", [])
             result.formulas = data.get("formulas", 0)
             result.images = data.get("images", 0)
@@ -578,26 +833,23 @@ class Checker:
                     result.problems.append(f"animation {i} has {anim['frames']} frame(s)")
             if needs_animation and not animations:
                 result.problems.append("its source calls animate_...() but the page has no animation")
-            if screenshot is not None:
-                height = min(max(int(data.get("height") or WINDOW[1]), 1), MAX_SHOT_HEIGHT)
-                # Grow the viewport to the whole page rather than capturing beyond it: the
-                # theme's sticky header and sidebar then lay out as a reader sees them
-                # (captureBeyondViewport drew them scrolled sideways and twice).
-                b.call(
-                    "Emulation.setDeviceMetricsOverride",
-                    {"width": WINDOW[0], "height": height, "deviceScaleFactor": 1, "mobile": False},
-                    session,
-                )
-                b.wait_for(lambda m: False, 0.3)
-                shot = b.call(
-                    "Page.captureScreenshot",
-                    {"format": "png", "optimizeForSpeed": True},
-                    session,
-                    timeout=60,
-                )
-                screenshot.parent.mkdir(parents=True, exist_ok=True)
-                screenshot.write_bytes(base64.b64decode(shot["data"]))
-                result.screenshot = screenshot
+            for i, (width, height) in enumerate(VIEWPORTS):
+                if i:
+                    self._viewport(session, width, height)
+                layout_js = LAYOUT_JS.replace("CHECK_ANIMATIONS", "true" if width == NARROW else "false")
+                layout, error = self._evaluate(session, layout_js, 60)
+                if error:
+                    result.problems.append(f"at {width} px the layout probe failed: {error}")
+                result.problems += [f"at {width} px {p}" for p in layout.get("problems", [])]
+                searches = layout.get("searches", [])
+                if len(searches) > 1:
+                    result.problems.append(
+                        f"at {width} px {len(searches)} search buttons show: " + "; ".join(searches)
+                    )
+                if screenshot_dir is not None:
+                    shot = Path(screenshot_dir) / str(width) / Path(rel).with_suffix(".png")
+                    self._screenshot(session, width, layout.get("height") or height, shot)
+                    result.screenshots.append(shot)
             # Anything logged meanwhile, and every request that was not for a local file.
             b.wait_for(lambda m: False, 0.05)
             seen_requests = set()
@@ -647,7 +899,8 @@ def check_site(
         raise CheckError(f"no HTML pages under {html_dir}")
     results = []
     with Browser(chromium) as browser:
-        checker = Checker(browser, settle_ms=settle_ms)
+        paths = machine_path_patterns(html_dir.resolve(), source_dir.resolve() if source_dir else None)
+        checker = Checker(browser, settle_ms=settle_ms, machine_paths=paths)
         for page in pages:
             rel = page.relative_to(html_dir)
             problems, refresh = static_problems(page)
@@ -662,8 +915,7 @@ def check_site(
             else:
                 source = source_of(rel, source_dir)
                 needs = bool(source and source_calls_animate(source))
-                shot = screenshot_dir / rel.with_suffix(".png") if screenshot_dir else None
-                result = checker.check(page, rel.as_posix(), needs_animation=needs, screenshot=shot)
+                result = checker.check(page, rel.as_posix(), needs_animation=needs, screenshot_dir=screenshot_dir)
                 result.problems = problems + result.problems
             results.append(result)
             if log:

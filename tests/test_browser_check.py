@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import struct
 import sys
 from pathlib import Path
 
@@ -48,10 +50,20 @@ GOOD_BODY = rf"""
 <div class="math notranslate nohighlight">\[\frac{{\partial L}}{{\partial w_k}} = \sum_j g_j x_{{j+k}}\]</div>
 <p>An image: <img src="{PIXEL}" alt="pixel"></p>
 <pre>code may say $$ and \( freely</pre>
-{ANIMATION}
+<article class="bd-article">
+  <p>Wide content may scroll inside its own box:</p>
+  <div style="overflow-x: auto"><div style="width: 2000px">a row of numbers wider than any window</div></div>
+  {ANIMATION}
+  <p>A file name is fine: <code>convlab/_core.py</code>, and so is a web address: https://example.org/tmp/x.</p>
+</article>
 """
 
-# name -> (body, fault the message must mention)
+# A player as wide as matplotlib makes one: a 600 px frame and a 374 px slider.
+WIDE_ANIMATION = ANIMATION.replace('<img id="_anim_img0">', '<img id="_anim_img0" style="width: 600px">').replace(
+    'class="anim-slider"', 'class="anim-slider" style="width: 374px"'
+)
+
+# name -> (body, the fault, or faults, its messages must mention)
 BAD_PAGES = {
     "broken_formula": (
         r'<p>Broken: <span class="math">\(\frac{1}\)</span></p>',
@@ -91,6 +103,66 @@ BAD_PAGES = {
         "<p>The source calls animate_convolution, but no animation made it onto the page.</p>",
         "its source calls animate_...() but the page has no animation",
     ),
+    # Paths of the build machine: in a traceback, in prose, in alt and title attributes.
+    "machine_path_repo": (
+        f"<pre>  File {bc.REPO}/convlab/_core.py:41, in conv1d</pre>",
+        f"machine path ({bc.REPO}) in code or output: `File {bc.REPO}/convlab/_core.py:41, in conv1d`",
+    ),
+    "machine_path_tmp": (
+        "<p>The figure was written to /tmp/convlab-build/fig.png by the build.</p>",
+        "machine path (/tmp/) in the text: `The figure was written to /tmp/convlab-build/fig.png",
+    ),
+    "machine_path_alt": (
+        f'<p><img src="{PIXEL}" alt="Plot made by /home/alice/convlab/plot.py"></p>',
+        "machine path (/home/<user>/) in the alt of <img>: `Plot made by /home/alice/convlab/plot.py`",
+    ),
+    "machine_path_title": (
+        r'<p title="from C:\Python311\Lib\site-packages\convlab">hover me</p>',
+        "machine path (site-packages) in the title of <p>",
+    ),
+    # Wider than the main column at both widths: named, with its class and text.
+    "wide_block": (
+        '<article class="bd-article"><p>Fine.</p>'
+        '<div class="too-wide" style="width: 1500px">A block wider than any window</div></article>',
+        (
+            "at 1280 px content overflows the main column (.bd-article, 1264 px); furthest out: "
+            '<div class="too-wide"> `A block wider than any window` (1500 px wide) reaching 236 px past the edge',
+            'at 390 px content overflows the main column (.bd-article, 374 px); furthest out: <div class="too-wide">',
+            "at 1280 px the page scrolls sideways (1508 px of content in a 1280 px window)",
+        ),
+    ),
+    # Fits a laptop, not a phone.
+    "wide_table": (
+        '<article class="bd-article"><table class="timings" style="width: 600px"><tr>'
+        "<td>method</td><td>seconds</td></tr></table></article>",
+        'at 390 px content overflows the main column (.bd-article, 374 px); furthest out: <table class="timings">',
+    ),
+    # Outside the article: the page itself scrolls sideways.
+    "wide_banner": (
+        '<div class="banner" style="width: 1400px">A banner wider than the window</div>'
+        '<article class="bd-article"><p>Short.</p></article>',
+        "at 1280 px the page scrolls sideways (1408 px of content in a 1280 px window); "
+        'furthest out: <div class="banner">',
+    ),
+    # What pydata-sphinx-theme does to a long inline formula: its box hides what does not fit.
+    "clipped_formula": (
+        '<article class="bd-article"><p>A formula: <span class="clipbox" style="display: inline-flex; '
+        'max-width: 100%; overflow: hidden"><span style="flex: none; width: 900px">'
+        "x + y + z, far too long for a phone</span></span></p></article>",
+        'at 390 px content is cut off: <span class="clipbox"> `x + y + z, far too long for a phone` '
+        "shows 374 px of its 900 px",
+    ),
+    "wide_animation": (
+        WIDE_ANIMATION,
+        "at 390 px animation 1 does not fit the 390 px window: the player spans 8 px to 382 px, "
+        "its <img> ends 218 px past the edge",
+    ),
+    "two_search_buttons": (
+        '<header><button class="search-button__button">Search</button></header>'
+        '<aside><button class="search-button__button">Search</button></aside><p>Text.</p>',
+        'at 1280 px 2 search buttons show: <button class="search-button__button"> in <header>; '
+        '<button class="search-button__button"> in <aside>',
+    ),
 }
 
 
@@ -113,6 +185,29 @@ def _mathjax_dir() -> Path | None:
     return path if (path / "tex-chtml.js").is_file() else None
 
 
+def _players() -> tuple[str, str]:
+    """The same small animation as convlab's player and as matplotlib's own (its CDN link dropped)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    from convlab.plot._offline import OfflineAnimation
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=100)  # a 640 px frame
+    (line,) = ax.plot([0, 1], [0, 1])
+    anim = FuncAnimation(fig, lambda i: [line], frames=3)
+    ours = OfflineAnimation(anim, alt="A line, three frames.").to_jshtml()
+    theirs = re.sub(r'<link rel="stylesheet"[^>]*>', "", anim.to_jshtml())
+    plt.close(fig)
+    return ours, theirs
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
 CHROMIUM = bc.find_chromium()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not found (apt install chromium)")
 
@@ -130,6 +225,9 @@ def site(tmp_path_factory):
     (root / "good.ipynb").write_text(_notebook("anim = plot.animate_convolution(x, w)\nanim"))
     for name, (body, _) in BAD_PAGES.items():
         (root / f"{name}.html").write_text(HEAD.format(name=name) + body + "</body></html>")
+    ours, theirs = _players()
+    (root / "player_convlab.html").write_text(HEAD.format(name="player_convlab") + ours + "</body></html>")
+    (root / "player_matplotlib.html").write_text(HEAD.format(name="player_matplotlib") + theirs + "</body></html>")
     (root / "missing_animation.ipynb").write_text(_notebook("plot.animate_convolution([1, 2, 3], [1, -1])"))
     # A page that never loads MathJax: its TeX stays raw.
     (root / "no_mathjax.html").write_text(
@@ -153,7 +251,12 @@ def test_clean_page_passes(results, site):
     good = by_name["good"]
     assert good.ok, log
     assert good.formulas == 2 and good.images == 2 and good.animations == 1 and good.needs_animation
-    assert (site / "shots" / "good.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # One screenshot per width, each as wide as its window.
+    for width in (1280, 390):
+        shot = site / "shots" / str(width) / "good.png"
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert _png_size(shot)[0] == width
+    assert good.screenshots == [site / "shots" / "1280" / "good.png", site / "shots" / "390" / "good.png"]
 
 
 @needs_chromium
@@ -164,7 +267,8 @@ def test_faulty_page_fails_naming_page_and_fault(results, name):
     assert not result.ok, f"{name} passed:\n{log}"
     expected = BAD_PAGES[name][1]
     assert f"FAIL {name}.html: " in log
-    assert any(expected in problem for problem in result.problems), f"no {expected!r} for {name}:\n{log}"
+    for fault in (expected,) if isinstance(expected, str) else expected:
+        assert any(fault in problem for problem in result.problems), f"no {fault!r} for {name}:\n{log}"
 
 
 @needs_chromium
@@ -178,8 +282,42 @@ def test_raw_tex_without_mathjax_fails(results):
 def test_each_faulty_page_fails_only_for_its_fault(results):
     # A fault on one page must not leak into the next: every page opens in its own context.
     by_name, log = results
-    for name in ("broken_formula", "undefined_macro", "console_error"):
+    for name in ("broken_formula", "undefined_macro", "console_error", "machine_path_tmp", "clipped_formula"):
         assert len(by_name[name].problems) == 1, log
+
+
+@needs_chromium
+def test_overflow_is_judged_per_width(results):
+    # A 600 px table fits the laptop window and not the phone's.
+    by_name, log = results
+    problems = by_name["wide_table"].problems
+    assert problems and all(p.startswith("at 390 px ") for p in problems), log
+
+
+@needs_chromium
+def test_convlab_player_fits_a_phone_and_matplotlibs_does_not(results):
+    by_name, log = results
+    assert by_name["player_convlab"].ok and by_name["player_convlab"].animations == 1, log
+    problems = by_name["player_matplotlib"].problems
+    assert any(p.startswith("at 390 px animation 1 does not fit the 390 px window") for p in problems), log
+    assert not any(p.startswith("at 1280 px") for p in problems), log
+
+
+def test_machine_path_patterns():
+    patterns = [(re.compile(source), name) for source, name in bc.machine_path_patterns(Path("/srv/book"))]
+
+    def named(text):
+        return next((name for regex, name in patterns if regex.search(text)), None)
+
+    assert named(f"File {bc.REPO}/convlab/_core.py:3") == str(bc.REPO)
+    assert named("built in /srv/book/_build") == "/srv/book"
+    assert named(f"{sys.prefix}/bin/python") is not None
+    assert named("cd /tmp/x") == "/tmp/"
+    assert named("/root/.cache") == "/root/"
+    assert named("see /home/ada/notes") == "/home/<user>/"
+    assert named("lib/python3.11/site-packages/numpy") == "site-packages"
+    for fine in ("https://example.org/tmp/x", "convlab/_core.py", "/homework/", "a /tmp file", "/srv/bookshelf"):
+        assert named(fine) is None, fine
 
 
 def test_main_without_chromium_exits_2(tmp_path, capsys, monkeypatch):
