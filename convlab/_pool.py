@@ -28,8 +28,9 @@ the gradient. Both rules are PyTorch's on the CPU.
 
 Adaptive average pooling has windows of varying length
 (``floor(i L / L_out)`` to ``ceil((i + 1) L / L_out)``), so it is not one
-strided view: it is a matrix ``A`` of shape ``(L_out, L)`` applied along each
-spatial axis, and its gradient is ``A^T`` applied the same way. When ``L_out``
+strided view: it is the linear map ``A`` of shape ``(L_out, L)`` applied along each
+spatial axis (computed one window at a time, so a NaN stays in its own windows),
+and its gradient is ``A^T`` applied the same way. When ``L_out``
 divides ``L`` it equals :func:`avg_pool1d` with kernel and stride ``L / L_out``.
 """
 
@@ -83,7 +84,9 @@ def _input(x, ndim, fn, name="x"):
             f"{fn}: {name} has shape {tuple(x.shape)} ({x.ndim}-D); expected {ndim + 2}-D "
             f"(N, C, {letters}) or {ndim + 1}-D (C, {letters})"
         )
-    if math.prod(x.shape) == 0:
+    # An empty batch is fine (the result is empty too, as in PyTorch); an empty channel or
+    # spatial axis has no windows to pool.
+    if math.prod(x.shape[-(ndim + 1):]) == 0:
         raise ValueError(f"{fn}: {name} is empty (shape {tuple(x.shape)})")
     batched = x.ndim == ndim + 2
     return xp, (x if batched else x[None, ...]), batched
@@ -203,7 +206,7 @@ def max_pool_nd_backward(grad_out, x, kernel_size, stride, padding, dilation, ce
     valid = windows(xp, inside, spec) > 0
     winner = _winner(xp, cols, valid)
     taps = xp.reshape(xp.arange(cols.shape[2], device=device(x)), (1, 1, -1, 1))
-    g_flat = xp.reshape(g, (g.shape[0], g.shape[1], 1, -1))
+    g_flat = xp.reshape(g, (g.shape[0], g.shape[1], 1, math.prod(spec.out_spatial)))
     routed = xp.where(taps == winner[:, :, None, :], g_flat, xp.zeros_like(g_flat))
     grad_x = pad_backward(xp, fold(xp, routed, spec, tuple(x_pad.shape)), plans)
     return grad_x if batched else grad_x[0, ...]
@@ -285,42 +288,54 @@ def _adaptive_sizes(output_size, spatial, fn):
     return (check_int(output_size, "output_size", 1),) * n
 
 
-def pooling_matrix(xp, length, out, dtype, dev):
-    """``A`` of shape ``(out, length)``: row ``i`` averages ``x[floor(i L / out) : ceil((i+1) L / out)]``."""
-    i = xp.reshape(xp.arange(out, device=dev), (out, 1))
-    j = xp.reshape(xp.arange(length, device=dev), (1, length))
-    start = (i * length) // out
-    stop = -((-(i + 1) * length) // out)
-    inside = xp.astype((j >= start) & (j < stop), dtype)
-    return inside / xp.astype(stop - start, dtype)
+def adaptive_windows(length, out):
+    """``[(start, stop), ...]``: output ``i`` averages ``x[floor(i L / out) : ceil((i+1) L / out)]``."""
+    return [((i * length) // out, -((-(i + 1) * length) // out)) for i in range(out)]
 
 
-def _apply_along(xp, x, matrices):
-    """Apply ``matrices[a]`` along spatial axis ``a``: ``y = A_0 x A_1^T`` in 2-D."""
-    for a, m in enumerate(matrices):
-        axis = 2 + a
-        x = xp.moveaxis(xp.moveaxis(x, axis, -1) @ xp.matrix_transpose(m), -1, axis)
-    return x
+def _mean_along(xp, x, axis, windows):
+    """``y[..., i, ...]`` = the mean of ``x`` over window ``i`` of ``axis``.
+
+    One slice per output position (adaptive outputs are small), not a weight matrix: a
+    matrix would multiply a NaN or inf by the zeros of windows that do not hold it and
+    spread it to them, where PyTorch keeps it in its own windows.
+    """
+    x = xp.moveaxis(x, axis, -1)
+    parts = [xp.mean(x[..., a:b], axis=-1, keepdims=True) for a, b in windows]
+    return xp.moveaxis(xp.concat(parts, axis=-1), -1, axis)
+
+
+def _spread_along(xp, g, axis, windows, length):
+    """The adjoint of :func:`_mean_along`: each ``g_i / len_i`` added back over its window."""
+    g = xp.moveaxis(g, axis, -1)
+    out = xp.zeros(tuple(g.shape[:-1]) + (length,), dtype=g.dtype, device=device(g))
+    for i, (a, b) in enumerate(windows):
+        out[..., a:b] = out[..., a:b] + g[..., i : i + 1] / (b - a)
+    return xp.moveaxis(out, -1, axis)
 
 
 def _adaptive(x, output_size, ndim, fn):
     xp, x, batched = _input(x, ndim, fn)
     sizes = _adaptive_sizes(output_size, tuple(x.shape[2:]), fn)
-    mats = [pooling_matrix(xp, n, o, x.dtype, device(x)) for n, o in zip(x.shape[2:], sizes)]
-    return xp, x, batched, sizes, mats
+    windows = [adaptive_windows(n, o) for n, o in zip(x.shape[2:], sizes)]
+    return xp, x, batched, sizes, windows
 
 
 def adaptive_avg_pool_nd(x, output_size, ndim, fn):
-    xp, x, batched, _, mats = _adaptive(x, output_size, ndim, fn)
-    y = _apply_along(xp, x, mats)
+    xp, x, batched, _, windows = _adaptive(x, output_size, ndim, fn)
+    # A rectangle's mean is the mean over rows of the means over columns: one axis at a time.
+    y = x
+    for a, w in enumerate(windows):
+        y = _mean_along(xp, y, 2 + a, w)
     return y if batched else y[0, ...]
 
 
 def adaptive_avg_pool_nd_backward(grad_out, x, output_size, ndim, fn):
-    xp, x, batched, sizes, mats = _adaptive(x, output_size, ndim, fn)
+    xp, x, batched, sizes, windows = _adaptive(x, output_size, ndim, fn)
     g = _grad_input(xp, x, grad_out, batched, tuple(x.shape[:2]) + sizes, fn)
-    grad_x = _apply_along(xp, g, [xp.matrix_transpose(m) for m in mats])
-    return grad_x if batched else grad_x[0, ...]
+    for a, w in enumerate(windows):
+        g = _spread_along(xp, g, 2 + a, w, x.shape[2 + a])
+    return g if batched else g[0, ...]
 
 
 # --- public functions and their docstrings --------------------------------------
@@ -451,7 +466,7 @@ _ADAPTIVE_DOC = """{n}-D adaptive average pooling, as ``torch.nn.functional.adap
 
 Output ``i`` of an axis of length ``L`` pooled to ``L_out`` averages
 ``x[floor(i L / L_out) : ceil((i + 1) L / L_out)]``. The windows differ in
-length, so this is a matrix ``A`` (``L_out x L``) applied along each spatial
+length, so this is a linear map ``A`` (``L_out x L``) applied along each spatial
 axis; ``output_size=1`` is *global average pooling*, the mean over all
 positions. When ``L_out`` divides ``L`` the result equals
 :func:`avg_pool{n}d` with kernel and stride ``L / L_out``.

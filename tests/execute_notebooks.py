@@ -27,14 +27,16 @@ def execute(path: Path, timeout: int = 300) -> float:
     start = time.perf_counter()
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=False,
-        # Widget state is a large, machine-specific blob (it changes on every run); the
-        # book shows a static figure next to each widget instead.
-        store_widget_state=False,
+        # nbclient needs the widget state while it runs (an output widget's plot has nowhere
+        # to go without it: KeyError); the blob itself is dropped before saving.
+        store_widget_state=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
     collapse(nb.cells)  # solutions stay closed in JupyterLab too (tests/solutions.py)
-    nb.metadata.pop("widgets", None)  # stale widget state from an older run
+    # Widget state is a large, machine-specific blob (it changes on every run); the book
+    # shows a static figure next to each widget instead.
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

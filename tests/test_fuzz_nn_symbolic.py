@@ -351,12 +351,8 @@ NN_CASES = [
                torch_make=lambda: torch.nn.MaxPool1d(2)),
     layer_case("avgpool2d-inf", "nonfinite", lambda: nn.AvgPool2d(2), spiked(X2, ((0, 1, 1, 1), INF)),
                torch_make=lambda: torch.nn.AvgPool2d(2)),
-    dataclasses.replace(
-        layer_case("adaptive1d-nan", "nonfinite", lambda: nn.AdaptiveAvgPool1d(3), spiked(X1, ((0, 0, 2), NAN)),
-                   torch_make=lambda: torch.nn.AdaptiveAvgPool1d(3)),
-        xfail="adaptive average pooling (convlab/_pool.py, another helper's file) spreads a NaN into windows "
-        "that do not hold it (0 * NaN in a weight matrix); torch keeps it in its own windows",
-    ),
+    layer_case("adaptive1d-nan", "nonfinite", lambda: nn.AdaptiveAvgPool1d(3), spiked(X1, ((0, 0, 2), NAN)),
+               torch_make=lambda: torch.nn.AdaptiveAvgPool1d(3)),
     # ---- empty batches
     layer_case("conv1d-empty-batch", "empty", conv1d, np.zeros((0, 2, 7))),
     layer_case("conv2d-empty-batch", "empty", conv2d, np.zeros((0, 2, 5, 6))),
@@ -365,11 +361,14 @@ NN_CASES = [
     loss_case("ce-empty-batch", "empty", nn.CrossEntropyLoss, torch.nn.CrossEntropyLoss, np.zeros((0, 3)),
               np.zeros(0, dtype=np.int64), "CrossEntropyLoss"),
     loss_case("mse-empty", "empty", nn.MSELoss, torch.nn.MSELoss, np.zeros((0, 2)), np.zeros((0, 2)), "MSELoss"),
-    dataclasses.replace(
-        layer_case("maxpool1d-empty-batch", "empty", lambda: nn.MaxPool1d(2), np.zeros((0, 2, 6)),
-                   torch_make=lambda: torch.nn.MaxPool1d(2)),
-        xfail="the pooling functions (convlab/_pool.py, another helper's file) refuse N = 0",
-    ),
+    layer_case("maxpool1d-empty-batch", "empty", lambda: nn.MaxPool1d(2), np.zeros((0, 2, 6)),
+               torch_make=lambda: torch.nn.MaxPool1d(2)),
+    layer_case("avgpool2d-empty-batch", "empty", lambda: nn.AvgPool2d(2), np.zeros((0, 2, 4, 6)),
+               torch_make=lambda: torch.nn.AvgPool2d(2)),
+    layer_case("adaptive2d-empty-batch", "empty", lambda: nn.AdaptiveAvgPool2d(2), np.zeros((0, 2, 4, 6)),
+               torch_make=lambda: torch.nn.AdaptiveAvgPool2d(2)),
+    layer_case("adaptive2d-inf", "nonfinite", lambda: nn.AdaptiveAvgPool2d((2, 3)),
+               spiked(X2, ((0, 1, 1, 1), INF)), torch_make=lambda: torch.nn.AdaptiveAvgPool2d((2, 3))),
     # ---- one unbatched sample, as torch.nn accepts it
     layer_case("conv1d-unbatched", "unbatched", lambda: nn.Conv1d(2, 3, 3, rng=rng(), padding=2,
                                                                    padding_mode="circular"), X1[0]),
