@@ -21,7 +21,7 @@ import dataclasses
 import itertools
 import math
 
-from . import _gemm, _taps
+from . import _gemm, _taps, _winograd
 from ._backend import device, floats, restore
 from ._conv import (
     _check_shapes,
@@ -116,7 +116,10 @@ def conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, paddi
     if grad_out is None:
         raise TypeError(f"grad_out=None is invalid: {fn}_backward needs an array of the shape of y")
     xp, x, w, b, spec = prepare(x, w, b, stride, padding, dilation, groups, padding_mode, ndim, fn)
-    path = choose_method(method, f"{fn}_backward", ndim, tuple(w.shape[2:]), spec.stride, allow_fft=False)
+    path = choose_method(
+        method, f"{fn}_backward", ndim, tuple(w.shape[2:]), spec.stride, allow_fft=False,
+        dilation=spec.dilation, shapes=(spec.out_spatial, tuple(w.shape)),
+    )
     _, (_, g), g_dtype = floats(x, grad_out, names=["x", "grad_out"])  # TypeError if from another library
     g = xp.astype(g, x.dtype, copy=False)
     want = (x.shape[0], w.shape[0]) + spec.out_spatial
@@ -134,7 +137,11 @@ def conv_nd_backward(grad_out, x, w, b, stride, padding, dilation, groups, paddi
         grad_x, grad_w = _taps.backward(xp, g, x, w, spec.stride, spec.dilation, spec.groups, lefts)
     else:
         x_pad, plans = padded_input(xp, x, spec, fn)
-        if path == "gemm":
+        if path == "winograd" and not all_finite(xp, g, x_pad, w):
+            path = "gemm"  # a NaN or inf stays where PyTorch puts it, not spread over a tile
+        if path == "winograd":
+            grad_x_pad, grad_w = _winograd.backward(xp, g, x_pad, w, spec.stride, spec.dilation, spec.groups)
+        elif path == "gemm":
             grad_x_pad, grad_w = _gemm.backward(xp, g, x_pad, w, spec.stride, spec.dilation, spec.groups)
         else:  # the formulas as the book derives them, one tap at a time
             grad_w = weight_gradient(xp, g, x_pad, w.shape, spec.stride, spec.dilation, spec.groups)
@@ -167,7 +174,9 @@ Parameters
 grad_out : array, shape of ``conv{n}d(x, w, b, ...)``
 x, w, b, stride, padding, dilation, groups, padding_mode
     Exactly as passed to :func:`conv{n}d`.
-method : {{"auto", "direct", "gemm"}}
+method : {{"auto", "direct", "gemm", "winograd"}}
+    ``winograd`` (3-tap or 3x3, stride 1, dilation 1; what ``auto`` picks
+    where :func:`conv{n}d` does) computes both gradients with F(4, 3) tiles;
     ``direct`` computes the formulas above one kernel tap at a time;
     ``gemm`` (what ``auto`` picks) computes the weight gradient as one matrix
     product with the windows matrix and the input gradient by folding
@@ -225,7 +234,9 @@ def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups
         full.append(length)
     # The transposed convolution *is* the input gradient of a convolution whose
     # weight has the (C_in, C_out/groups) layout that PyTorch stores here.
-    path = choose_method(method, fn, ndim, ks, ss, allow_fft=False)
+    path = choose_method(method, fn, ndim, ks, ss, allow_fft=False, dilation=ds)
+    if path == "winograd" and not all_finite(xp, x, w):
+        path = "gemm"
     c_out = w.shape[1] * groups
     cropped = tuple(n - 2 * p for p, n in zip(ps, full))
     itemsize = xp.finfo(x.dtype).bits // 8
@@ -240,7 +251,9 @@ def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups
         # Padding crops a huge uncropped output: compute only the kept positions.
         y = _taps.input_gradient(xp, x, w, ss, ds, groups, cropped, ps)
     else:
-        gradient = _gemm.input_gradient if path == "gemm" else direct_input_gradient
+        gradient = {"gemm": _gemm.input_gradient, "winograd": _winograd.input_gradient}.get(
+            path, direct_input_gradient
+        )
         y = gradient(xp, x, w, ss, ds, groups, tuple(full))
         crop = tuple(slice(p, n - p) for p, n in zip(ps, full))
         y = y[(slice(None), slice(None)) + crop]
@@ -272,7 +285,7 @@ stride, padding, dilation : int or tuple of {n} ints
 output_padding : int or tuple of {n} ints
     Extra length on the right; must be smaller than ``stride`` or ``dilation``.
 groups : int
-method : {{"auto", "direct", "gemm"}}
+method : {{"auto", "direct", "gemm", "winograd"}}
     As in :func:`conv{n}d_backward`: ``direct`` scatters the input into zeros
     and correlates with the reversed kernel; ``gemm`` (``auto``) folds ``W^T X``
     back onto the output (col2im).

@@ -1,4 +1,4 @@
-"""The ``method=`` keyword ("direct", "gemm", "fft", "auto") and the memory budget.
+"""The ``method=`` keyword ("direct", "gemm", "fft", "winograd", "auto") and the memory budget.
 
 Every method is checked against an independent reference: the naive loops of
 ``tests/reference.py``, ``numpy.convolve`` / ``numpy.correlate``,
@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convlab
-from helpers import check, make, to_xp
+from helpers import DEFAULT_KERNEL, check, make, to_xp
 from helpers import conv_problems as shared_conv_problems
 from helpers import transpose_problems as shared_transpose_problems
 from reference import (
@@ -225,6 +225,8 @@ FORWARD_CASES = {
     "1d-first-last-pairs": (1, dict(kernel=(5,)), dict(padding=((0, 4),), stride=2, padding_mode="last")),
     "1d-k1-stride2": (1, dict(kernel=(1,)), dict(stride=2)),
     "1d-kernel-covers-input": (1, dict(spatial=(5,), kernel=(5,)), {}),
+    "1d-k3-reflect": (1, dict(kernel=(3,), spatial=(13,)), dict(padding=1, padding_mode="reflect")),
+    "1d-k3-groups-pairs": (1, dict(kernel=(3,), groups=2, c_out=4, spatial=(9,)), dict(groups=2, padding=((2, 0),))),
     "2d-plain": (2, {}, {}),
     "2d-stride-dil-pairs": (2, {}, dict(stride=(2, 1), dilation=(1, 2), padding=((1, 0), (2, 1)))),
     "2d-same-even-groups-replicate": (
@@ -234,6 +236,12 @@ FORWARD_CASES = {
     ),
     "2d-mean-nobias-stride2": (2, dict(bias=False), dict(stride=2, padding=1, padding_mode="mean")),
     "2d-first": (2, {}, dict(padding=((0, 2), (1, 0)), padding_mode="first")),
+    "2d-k3-same-circular": (2, dict(kernel=(3, 3), spatial=(7, 10)), dict(padding="same", padding_mode="circular")),
+    "2d-k3-groups-valid-nobias": (
+        2,
+        dict(kernel=(3, 3), spatial=(6, 5), groups=2, c_out=4, bias=False),
+        dict(groups=2),
+    ),
     "3d-plain": (3, dict(c_in=2, c_out=3), {}),
     "3d-groups-stride-symmetric": (
         3,
@@ -264,9 +272,26 @@ def backward_case(case_id, dtype):
     return x, w, b, g, conv_nd_backward_naive(g, x, w, b, **kw)
 
 
+def _winograd_fits(nd, over, kw):
+    """True when ``method="winograd"`` accepts the case: 3-tap/3x3, stride 1, dilation 1, 1-D or 2-D."""
+    kernel = over.get("kernel") or DEFAULT_KERNEL[nd]
+    ones = (1,) * nd
+    return nd < 3 and set(kernel) == {3} and all(
+        _per_axis(kw.get(key, 1), nd) == ones for key in ("stride", "dilation")
+    )
+
+
 def _forward_params():
-    for case_id, (nd, _, _) in FORWARD_CASES.items():
-        for method in LAYER_METHODS + (("fft",) if nd == 1 else ()):
+    for case_id, (nd, over, kw) in FORWARD_CASES.items():
+        methods = LAYER_METHODS + (("fft",) if nd == 1 else ())
+        methods += ("winograd",) if _winograd_fits(nd, over, kw) else ()
+        for method in methods:
+            yield pytest.param(case_id, method, id=f"{case_id}-{method}")
+
+
+def _backward_params(cases):
+    for case_id, (nd, over, kw) in cases.items():
+        for method in LAYER_METHODS + (("winograd",) if _winograd_fits(nd, over, kw) else ()):
             yield pytest.param(case_id, method, id=f"{case_id}-{method}")
 
 
@@ -280,8 +305,7 @@ def test_layer_forward_matches_naive(xp, case_id, method, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("method", LAYER_METHODS)
-@pytest.mark.parametrize("case_id", list(FORWARD_CASES))
+@pytest.mark.parametrize("case_id, method", list(_backward_params(FORWARD_CASES)))
 def test_layer_backward_matches_naive(xp, case_id, method, dtype):
     nd, _, kw = FORWARD_CASES[case_id]
     x, w, b, g, expected = backward_case(case_id, dtype)
@@ -304,6 +328,8 @@ TRANSPOSE_CASES = {
         dict(groups=2, stride=(2, 1), dilation=(1, 2), padding=(1, 0), output_padding=(1, 1)),
     ),
     "3d-stride2": (3, dict(c_in=2, c_out=3, spatial=(3, 4, 3)), dict(stride=2, padding=(1, 0, 1), output_padding=(1, 0, 0))),
+    "1d-k3-pad1": (1, dict(kernel=(3,), spatial=(11,)), dict(padding=1)),
+    "2d-k3-groups": (2, dict(kernel=(3, 3), groups=2, c_out=4, spatial=(5, 6)), dict(groups=2)),
 }
 
 
@@ -315,8 +341,7 @@ def transpose_case(case_id, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("method", LAYER_METHODS)
-@pytest.mark.parametrize("case_id", list(TRANSPOSE_CASES))
+@pytest.mark.parametrize("case_id, method", list(_backward_params(TRANSPOSE_CASES)))
 def test_conv_transpose_matches_naive(xp, case_id, method, dtype):
     nd, _, kw = TRANSPOSE_CASES[case_id]
     x, w, b, expected = transpose_case(case_id, dtype)
@@ -357,8 +382,11 @@ def conv_problems(nds=(1, 2, 3), kernel_range=(1, 3), dtypes=(np.float64, np.flo
     )
 
 
-def _methods(nd):
-    return ("direct", "gemm", "auto") + (("fft",) if nd == 1 else ())
+def _methods(nd, kernel=(), kw=None):
+    winograd = kw is not None and convlab._winograd.applicable(
+        kernel, _per_axis(kw.get("stride", 1), nd), _per_axis(kw.get("dilation", 1), nd)
+    )
+    return ("direct", "gemm", "auto") + (("fft",) if nd == 1 else ()) + (("winograd",) if winograd else ())
 
 
 @settings(max_examples=300, **HYPOTHESIS)
@@ -366,7 +394,7 @@ def _methods(nd):
 def test_hypothesis_forward_methods_agree(problem):
     nd, x, w, b, kw, _ = problem
     dtype = x.dtype.type
-    outs = {m: CONV[nd](x, w, b, method=m, **kw) for m in _methods(nd)}
+    outs = {m: CONV[nd](x, w, b, method=m, **kw) for m in _methods(nd, w.shape[2:], kw)}
     for m, out in outs.items():
         assert_close_np(out, np.asarray(outs["direct"], dtype=np.float64), dtype, err_msg=f"{m} vs direct")
     if nd < 3:  # the loops are cheap at these sizes
@@ -379,7 +407,8 @@ def test_hypothesis_backward_methods_agree(problem):
     nd, x, w, b, kw, rng = problem
     dtype = x.dtype.type
     g = rng.standard_normal(windows_conv_ref(x, w, None, **kw).shape).astype(dtype)
-    outs = {m: BACKWARD[nd](g, x, w, b, method=m, **kw) for m in ("direct", "gemm", "auto")}
+    methods = [m for m in _methods(nd, w.shape[2:], kw) if m != "fft"]
+    outs = {m: BACKWARD[nd](g, x, w, b, method=m, **kw) for m in methods}
     expected = conv_nd_backward_naive(g, x, w, b, **kw) if nd < 3 else None
     for m, got in outs.items():
         for i, (out, ref) in enumerate(zip(got, outs["direct"])):

@@ -1,0 +1,335 @@
+"""Winograd's minimal filtering: 3-tap (1-D) and 3x3 (2-D) layers with fewer multiplies.
+
+``F(m, 3)`` computes ``m`` outputs of a 3-tap correlation from a tile of
+``m + 2`` inputs with ``m + 2`` multiplications instead of ``3 m``:
+
+.. math::
+
+    y = A^\\top \\big[(G w) \\odot (B^\\top d)\\big]
+
+``B^T``, ``G`` and ``A^T`` come from polynomial interpolation at the points
+``0, 1, -1`` (``F(2, 3)``) or ``0, 1, -1, 2, -2`` (``F(4, 3)``) plus infinity
+(the book derives them in SymPy). In several dimensions the transforms act
+along each axis in turn (they are separable), and the multiplication becomes,
+for each of the ``(m + 2)^d`` transformed positions, one channel GEMM
+``(C_out x C_in) @ (C_in x tiles)``: ``F(4x4, 3x3)`` does 36 of them where
+im2col does the work of 144 (4x fewer multiplies in the GEMMs).
+
+The three passes of a layer, all at stride 1 and dilation 1:
+
+* forward: the algorithm above, tile by tile (tiles overlap by 2 inputs);
+* input gradient: the same routine on ``g`` padded by 2 with the kernel
+  flipped and its channels swapped (a full correlation);
+* weight gradient: the transposed algorithm: with ``V = B^T d`` (the same
+  input transform as the forward) and the output gradient's tiles taken to
+  ``A g``, ``dL/d(Gw) = sum over tiles of (A g) V^T`` (one channel GEMM per
+  transformed position), then ``dL/dw = G^T (...) G``.
+
+Accuracy: the transforms add and subtract values of different sizes, so
+float32 results carry errors about 10-30x larger than a direct sum (measured
+5e-6 to 2e-5 relative to float64 for ``F(4, 3)``; ``F(2, 3)`` is near the
+direct sum). Use ``method="gemm"`` when PyTorch-level float32 accuracy
+matters.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._backend import device
+from ._memory import usable
+
+__all__ = ["forward", "backward", "input_gradient", "applicable", "matrices"]
+
+# Lavin & Gray (2016), "Fast algorithms for convolutional neural networks":
+# points 0, 1, -1 (and infinity) for F(2, 3); 0, 1, -1, 2, -2 (and infinity) for F(4, 3).
+_MATRICES = {
+    2: (
+        [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+        [[1, 0, 0], [1 / 2, 1 / 2, 1 / 2], [1 / 2, -1 / 2, 1 / 2], [0, 0, 1]],
+        [[1, 1, 1, 0], [0, 1, -1, -1]],
+    ),
+    4: (
+        [
+            [4, 0, -5, 0, 1, 0],
+            [0, -4, -4, 1, 1, 0],
+            [0, 4, -4, -1, 1, 0],
+            [0, -2, -1, 2, 1, 0],
+            [0, 2, -1, -2, 1, 0],
+            [0, 4, 0, -5, 0, 1],
+        ],
+        [
+            [1 / 4, 0, 0],
+            [-1 / 6, -1 / 6, -1 / 6],
+            [-1 / 6, 1 / 6, -1 / 6],
+            [1 / 24, 1 / 12, 1 / 6],
+            [1 / 24, -1 / 12, 1 / 6],
+            [0, 0, 1],
+        ],
+        [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+    ),
+}
+TILE = 4  # F(4, 3): the measured faster of the two (F(2, 3) does 2.25x the GEMM work of F(4, 3))
+
+
+def matrices(m=TILE):
+    """``(B^T, G, A^T)`` of ``F(m, 3)`` as nested lists of floats (``m`` is 2 or 4)."""
+    if m not in _MATRICES:
+        raise ValueError(f"m={m!r} is invalid: Winograd tiles here are F(2, 3) or F(4, 3)")
+    return _MATRICES[m]
+
+
+def applicable(kernel, stride, dilation) -> bool:
+    """Winograd here needs 3 taps on every axis, 1 or 2 axes, stride 1 and dilation 1."""
+    return len(kernel) in (1, 2) and all(k == 3 for k in kernel) and all(
+        s == 1 for s in stride
+    ) and all(d == 1 for d in dilation)
+
+
+def check(fn, kernel, stride, dilation):
+    """ValueError naming what ``method='winograd'`` cannot do."""
+    if not applicable(kernel, stride, dilation):
+        raise ValueError(
+            f"method='winograd' is not available for {fn} with kernel {tuple(kernel)}, stride "
+            f"{tuple(stride)}, dilation {tuple(dilation)}: it needs a 3-tap or 3x3 kernel at stride 1 "
+            "and dilation 1; use 'gemm' or 'direct'"
+        )
+
+
+# Measured on 2 cores, float32, fwd+bwd, N=16, 64x64 images, 3x3, C_out = C_in
+# (benchmarks: `python benchmarks/bench.py --workloads winograd-crossover`):
+# Winograd's transforms and copies cost about as much as the GEMMs it saves
+# until the channel GEMMs are large. With C_in = 3 it is 3-4x slower than
+# im2col; at C_in = 64 it wins over im2col. The rule below takes it from 32
+# input channels per group and a 16x16 output (smaller images are mostly tile
+# edges). Rule: auto -> winograd iff 2-D 3x3, stride 1, dilation 1,
+# C_in/groups >= WINOGRAD_MIN_CHANNELS and every output side >= WINOGRAD_MIN_SIDE.
+WINOGRAD_MIN_CHANNELS = 32
+WINOGRAD_MIN_SIDE = 16
+
+
+def wins(out_spatial, w_shape, stride, dilation) -> bool:
+    """The ``auto`` rule (see the constants above): True where Winograd measured faster than GEMM."""
+    kernel = tuple(w_shape[2:])
+    if len(kernel) != 2 or not applicable(kernel, stride, dilation):
+        return False
+    return w_shape[1] >= WINOGRAD_MIN_CHANNELS and min(out_spatial) >= WINOGRAD_MIN_SIDE
+
+
+def _as(xp, rows, like):
+    return xp.asarray(rows, dtype=like.dtype, device=device(like))
+
+
+def _front(xp, a, t):
+    """``a @ t`` along t's first axis: ``(r, s) x (s, ...) -> (r, ...)``."""
+    rest = tuple(t.shape[1:])
+    return xp.reshape(a @ xp.reshape(t, (t.shape[0], math.prod(rest))), (a.shape[0],) + rest)
+
+
+def _at(xp, a, t, axis):
+    """``a @ t`` along t's axis ``axis`` (a leading axis): a batched product, no transpose."""
+    pre, n, post = tuple(t.shape[:axis]), t.shape[axis], tuple(t.shape[axis + 1 :])
+    t3 = xp.reshape(t, (math.prod(pre), n, math.prod(post)))
+    return xp.reshape(a @ t3, pre + (a.shape[0],) + post)
+
+
+def _input_transform(xp, xc, bt, m, tiles):
+    """``V``: ``(alpha^d, C, N * prod(tiles))`` from ``xc`` of shape ``(C, N, *spatial)``.
+
+    Per spatial axis: ``m + 2`` strided slices (tile starts every ``m`` inputs)
+    stacked on a new leading axis, then ``B^T`` along it (one small GEMM).
+    """
+    a = m + 2
+    t = xc
+    for axis, n_tiles in enumerate(tiles):
+        ax = t.ndim - len(tiles) + axis
+        views = []
+        for r in range(a):
+            index = [slice(None)] * t.ndim
+            index[ax] = slice(r, r + m * (n_tiles - 1) + 1, m)
+            views.append(t[tuple(index)])
+        t = _front(xp, bt, xp.stack(views, axis=0))  # (alpha, ..., C, N, ..., tiles, ...)
+    d = len(tiles)
+    c = xc.shape[0]
+    return xp.reshape(t, (a**d, c, math.prod(t.shape[d + 1 :])))
+
+
+def _weight_transform(xp, w, g_mat):
+    """``U``: ``(alpha^d, O, C)``, in the order of the input transform's leading axes."""
+    d = w.ndim - 2
+    # (O, C, k_1 .. k_d) -> (k_d .. k_1, O, C): the last spatial axis is transformed last, so leads.
+    t = xp.permute_dims(w, tuple(range(w.ndim - 1, 1, -1)) + (0, 1))
+    for axis in range(d):  # the axis of k_(d-axis) sits at position `axis`
+        t = _at(xp, g_mat, t, axis)
+    a = g_mat.shape[0]
+    return xp.reshape(t, (a**d,) + tuple(w.shape[:2]))
+
+
+def _output_transform(xp, mm, at, m, n, o, tiles, out_spatial):
+    """``y``: ``(N, O, *out_spatial)`` from ``M`` of shape ``(alpha^d, O, N * prod(tiles))``."""
+    d = len(tiles)
+    a = m + 2
+    t = xp.reshape(mm, (a,) * d + (o, n) + tuple(tiles))
+    for axis in range(d):
+        t = _at(xp, at, t, axis)  # (m_d .. m_1, O, N, t_1 .. t_d)
+    # -> (N, O, t_1, m_1, .., t_d, m_d)
+    order = [d + 1, d]
+    for axis in range(d):
+        order += [d + 2 + axis, d - 1 - axis]
+    t = xp.permute_dims(t, tuple(order))
+    t = xp.reshape(t, (n, o) + tuple(k * m for k in tiles))
+    crop = tuple(slice(0, s) for s in out_spatial)
+    return t[(slice(None), slice(None)) + crop]
+
+
+def _tiles(out_spatial, m):
+    return tuple(-(-s // m) for s in out_spatial)
+
+
+def _padded_to_tiles(xp, x, tiles, m):
+    """``x`` with zeros at the end of each spatial axis up to ``tiles * m + 2`` (a copy only when short)."""
+    want = tuple(k * m + 2 for k in tiles)
+    have = tuple(x.shape[2:])
+    if want == have:
+        return x
+    # cut first (inputs past the last tile are never read), then pad
+    cut = x[(slice(None), slice(None)) + tuple(slice(0, min(a, b)) for a, b in zip(want, have))]
+    if tuple(cut.shape[2:]) == want:
+        return cut
+    z = xp.zeros(tuple(x.shape[:2]) + want, dtype=x.dtype, device=device(x))
+    z[(slice(None), slice(None)) + tuple(slice(0, s) for s in cut.shape[2:])] = cut
+    return z
+
+
+def _sample_step(n, per_sample_bytes):
+    """Samples per block so that one block's transforms stay within the budget (at least one)."""
+    return max(1, min(n, usable() // max(1, per_sample_bytes)))
+
+
+def _correlate_groups(xp, x_pad, w, groups, out_spatial, m):
+    o = w.shape[0]
+    if groups == 1:
+        return _correlate(xp, x_pad, w, out_spatial, m)
+    cg, og = x_pad.shape[1] // groups, o // groups
+    parts = [
+        _correlate(xp, x_pad[:, i * cg : (i + 1) * cg, ...], w[i * og : (i + 1) * og, ...], out_spatial, m)
+        for i in range(groups)
+    ]
+    return xp.concat(parts, axis=1)
+
+
+def _correlate(xp, x_pad, w, out_spatial, m):
+    """Valid 3-tap correlation ``(N, C, *S) x (O, C, 3, ..) -> (N, O, *out_spatial)`` by ``F(m, 3)``."""
+    bt, gm, at = (_as(xp, r, x_pad) for r in matrices(m))
+    n, c = x_pad.shape[:2]
+    o = w.shape[0]
+    d = len(out_spatial)
+    tiles = _tiles(out_spatial, m)
+    u = _weight_transform(xp, w, gm)  # (alpha^d, O, C)
+    x_pad = _padded_to_tiles(xp, x_pad, tiles, m)
+    itemsize = xp.finfo(x_pad.dtype).bits // 8
+    per_sample = (m + 2) ** d * (2 * c + 2 * o) * math.prod(tiles) * itemsize
+    step = _sample_step(n, per_sample)
+    y = xp.empty((n, o) + tuple(out_spatial), dtype=x_pad.dtype, device=device(x_pad))
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        xc = xp.permute_dims(x_pad[n0:n1, ...], (1, 0) + tuple(range(2, 2 + d)))
+        v = _input_transform(xp, xc, bt, m, tiles)  # (alpha^d, C, N_b * tiles)
+        mm = u @ v  # (alpha^d, O, N_b * tiles): the channel GEMMs
+        del v
+        y[n0:n1, ...] = _output_transform(xp, mm, at, m, n1 - n0, o, tiles, out_spatial)
+    return y
+
+
+def forward(xp, x_pad, w, stride, dilation, groups, out_spatial, m=TILE):
+    """``y`` for a padded input, as :func:`convlab._conv.correlate_padded` (3-tap or 3x3, stride 1)."""
+    check("the forward pass", tuple(w.shape[2:]), stride, dilation)
+    return _correlate_groups(xp, x_pad, w, groups, tuple(out_spatial), m)
+
+
+def _flipped_transposed(xp, w, groups):
+    """``(C, O_g, *k)``: each group's in/out channels swapped and the kernel reversed in space."""
+    o, cg = w.shape[:2]
+    ks = tuple(w.shape[2:])
+    og = o // groups
+    w_t = xp.reshape(w, (groups, og, cg) + ks)
+    w_t = xp.permute_dims(w_t, (0, 2, 1) + tuple(range(3, 3 + len(ks))))
+    return xp.flip(xp.reshape(w_t, (groups * cg, og) + ks), axis=tuple(range(2, 2 + len(ks))))
+
+
+def input_gradient(xp, g, w, stride, dilation, groups, target_spatial, m=TILE):
+    """``dL/dx_p`` of shape ``(N, C, *target_spatial)``: ``g`` padded by 2, flipped kernel, same routine."""
+    check("the input gradient", tuple(w.shape[2:]), stride, dilation)
+    d = g.ndim - 2
+    pad = [(2, t - s) for s, t in zip(g.shape[2:], target_spatial)]  # t - s = 2 + unread tail
+    shape = tuple(g.shape[:2]) + tuple(s + lo + hi for s, (lo, hi) in zip(g.shape[2:], pad))
+    z = xp.zeros(shape, dtype=g.dtype, device=device(g))
+    z[(slice(None), slice(None)) + tuple(slice(2, 2 + s) for s in g.shape[2:])] = g
+    del d
+    return _correlate_groups(xp, z, _flipped_transposed(xp, w, groups), groups, tuple(target_spatial), m)
+
+
+def _output_grad_transform(xp, g, a_mat, m, tiles):
+    """``(alpha^d, O, N * prod(tiles))``: each ``m``-tile of ``g`` (zeros past the end) taken to ``A g``."""
+    n, o = g.shape[:2]
+    d = len(tiles)
+    want = tuple(k * m for k in tiles)
+    if tuple(g.shape[2:]) != want:
+        z = xp.zeros((n, o) + want, dtype=g.dtype, device=device(g))
+        z[(slice(None), slice(None)) + tuple(slice(0, s) for s in g.shape[2:])] = g
+        g = z
+    split = []
+    for k in tiles:
+        split += [k, m]
+    t = xp.reshape(g, (n, o) + tuple(split))  # (N, O, t_1, m_1, .., t_d, m_d)
+    # -> (m_d .. m_1, O, N, t_1 .. t_d), the layout of the input transform
+    order = [3 + 2 * (d - 1 - i) for i in range(d)] + [1, 0] + [2 + 2 * i for i in range(d)]
+    t = xp.permute_dims(t, tuple(order))
+    for axis in range(d):
+        t = _at(xp, a_mat, t, axis)
+    return xp.reshape(t, ((m + 2) ** d, o, n * math.prod(tiles)))
+
+
+def weight_gradient(xp, g, x_pad, w_shape, groups, m=TILE):
+    """``dL/dw`` by the transposed algorithm: ``G^T [sum_tiles (A g) (B^T d)^T] G`` per group."""
+    o, cg = w_shape[:2]
+    if groups > 1:
+        og = o // groups
+        parts = [
+            weight_gradient(
+                xp, g[:, i * og : (i + 1) * og, ...], x_pad[:, i * cg : (i + 1) * cg, ...],
+                (og, cg) + tuple(w_shape[2:]), 1, m,
+            )
+            for i in range(groups)
+        ]
+        return xp.concat(parts, axis=0)
+    bt, gm, at = (_as(xp, r, x_pad) for r in matrices(m))
+    a_mat = xp.matrix_transpose(at)  # (alpha, m)
+    n = x_pad.shape[0]
+    out_spatial = tuple(g.shape[2:])
+    d = len(out_spatial)
+    tiles = _tiles(out_spatial, m)
+    x_pad = _padded_to_tiles(xp, x_pad, tiles, m)
+    itemsize = xp.finfo(x_pad.dtype).bits // 8
+    per_sample = (m + 2) ** d * (2 * cg + 2 * o) * math.prod(tiles) * itemsize
+    step = _sample_step(n, per_sample)
+    du = xp.zeros(((m + 2) ** d, o, cg), dtype=x_pad.dtype, device=device(x_pad))
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        xc = xp.permute_dims(x_pad[n0:n1, ...], (1, 0) + tuple(range(2, 2 + d)))
+        v = _input_transform(xp, xc, bt, m, tiles)  # (alpha^d, C, P)
+        ag = _output_grad_transform(xp, g[n0:n1, ...], a_mat, m, tiles)  # (alpha^d, O, P)
+        du = du + ag @ xp.matrix_transpose(v)
+    # G^T along each transformed axis: (alpha_d .. alpha_1, O, C) -> (k_d .. k_1, O, C)
+    t = xp.reshape(du, (m + 2,) * d + (o, cg))
+    g_t = xp.matrix_transpose(gm)
+    for axis in range(d):
+        t = _at(xp, g_t, t, axis)
+    return xp.permute_dims(t, (d, d + 1) + tuple(range(d - 1, -1, -1)))
+
+
+def backward(xp, g, x_pad, w, stride, dilation, groups, m=TILE):
+    """``(dL/dx_pad, dL/dw)``, as :func:`convlab._gemm.backward`."""
+    check("the backward pass", tuple(w.shape[2:]), stride, dilation)
+    grad_x = input_gradient(xp, g, w, stride, dilation, groups, tuple(x_pad.shape[2:]), m)
+    return grad_x, weight_gradient(xp, g, x_pad, tuple(w.shape), groups, m)
