@@ -223,7 +223,8 @@ def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
     -----
     Widths larger than the signal repeat the reflect/symmetric/circular
     pattern, as ``numpy.pad`` does. The mean is exact (``numpy.pad`` rounds it
-    to the dtype of an integer array).
+    to the dtype of an integer array). The arguments are checked in the order and
+    with the messages of :func:`convlab.pad`.
 
     Raises
     ------
@@ -235,8 +236,6 @@ def pad(x, pad_width, mode="zeros", *, value=None, stat_length=None, ndim=None):
     TypeError
         ``x`` not a sequence or array of numbers or expressions, a ``value`` that
         is not one number or expression.
-
-    The arguments are checked in the order and with the messages of :func:`convlab.pad`.
     """
     a = _as_array(x, "x")
     mode = check_mode(mode)
