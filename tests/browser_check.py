@@ -412,7 +412,7 @@ LAYOUT_JS = r"""
     const cls = Array.from(el.classList).slice(0, 3).join(' ');
     if (cls) name += ' class="' + cls + '"';
     name += '>';
-    const text = short(el.innerText || el.textContent || el.getAttribute('alt') || '', 60);
+    const text = short((/^(TABLE|THEAD|TBODY|TR)$/.test(el.tagName) ? el.innerText : el.textContent) || el.getAttribute('alt') || '', 60);
     return text ? name + ' `' + text + '`' : name;
   };
   const SKIP = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT', 'MJX-ASSISTIVE-MML', 'DIALOG']);

@@ -166,6 +166,22 @@ BAD_PAGES = {
 }
 
 
+# What the themes do to long inline content (pydata-sphinx-theme's span.math, Sphinx's
+# span.pre), and a long formula and a long inline name in a paragraph. With the book's
+# _static/convlab.css after them, both fit a phone; without it, they do not.
+THEME_RULES = """<style>
+span.math { align-items: baseline; display: inline-flex; max-width: 100%; overflow: hidden; }
+span.pre { hyphens: none; white-space: nowrap; }
+code { word-wrap: break-word; }
+</style>
+"""
+LONG_INLINE = r"""<article class="bd-article">
+<p>The sum <span class="math notranslate nohighlight">\((1,-2,3,1,0,0)+(0,0,0,0,0,0)+(0,0,-1,2,-3,-1)=(1,-2,2,3,-3,-1)\)</span>
+is long, and so is <code class="docutils literal notranslate"><span class="pre">matplotlib.cbook.get_sample_data("goog.npz",asfileobj=True)</span></code>.</p>
+</article>
+"""
+
+
 def _notebook(code: str) -> str:
     return json.dumps(
         {
@@ -208,6 +224,7 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", path.read_bytes()[16:24])
 
 
+REPO_CSS = bc.REPO / "_static" / "convlab.css"
 CHROMIUM = bc.find_chromium()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not found (apt install chromium)")
 
@@ -225,6 +242,12 @@ def site(tmp_path_factory):
     (root / "good.ipynb").write_text(_notebook("anim = plot.animate_convolution(x, w)\nanim"))
     for name, (body, _) in BAD_PAGES.items():
         (root / f"{name}.html").write_text(HEAD.format(name=name) + body + "</body></html>")
+    (root / "_static" / "convlab.css").symlink_to(REPO_CSS)
+    css_link = '<link rel="stylesheet" href="_static/convlab.css">'
+    (root / "css_theme_only.html").write_text(HEAD.format(name="css_theme_only") + THEME_RULES + LONG_INLINE + "</body></html>")
+    (root / "css_convlab.html").write_text(
+        HEAD.format(name="css_convlab") + THEME_RULES + css_link + LONG_INLINE + "</body></html>"
+    )
     ours, theirs = _players()
     (root / "player_convlab.html").write_text(HEAD.format(name="player_convlab") + ours + "</body></html>")
     (root / "player_matplotlib.html").write_text(HEAD.format(name="player_matplotlib") + theirs + "</body></html>")
@@ -301,6 +324,15 @@ def test_convlab_player_fits_a_phone_and_matplotlibs_does_not(results):
     problems = by_name["player_matplotlib"].problems
     assert any(p.startswith("at 390 px animation 1 does not fit the 390 px window") for p in problems), log
     assert not any(p.startswith("at 1280 px") for p in problems), log
+
+
+@needs_chromium
+def test_convlab_css_keeps_long_inline_content_in_a_phone_column(results):
+    by_name, log = results
+    theme_only = "\n".join(by_name["css_theme_only"].problems)
+    assert 'at 390 px content is cut off: <span class="math notranslate nohighlight">' in theme_only, log
+    assert "at 390 px the page scrolls sideways" in theme_only and '<code class="docutils literal' in theme_only, log
+    assert by_name["css_convlab"].ok, log
 
 
 def test_machine_path_patterns():
