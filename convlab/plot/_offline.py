@@ -22,11 +22,25 @@ _BUTTON_TEXT = {
 }
 
 
+# matplotlib's player is as wide as its frame (640 px and more) with a 374 px slider: on a
+# phone its right half and buttons fall off the screen. This style, placed after matplotlib's,
+# shrinks the player to the width it is given, frame and slider included (the buttons and
+# the repeat choices then wrap onto more lines). It travels with the player, so JupyterLab
+# shows it the same way as the book.
+_FIT_STYLE = """<style>
+.animation { max-width: 100%; }
+.animation img { max-width: 100%; height: auto; }
+.animation input[type=range].anim-slider { max-width: 100%; }
+</style>
+"""
+
+
 class OfflineAnimation:
     """A matplotlib animation whose notebook display needs no network.
 
     It shows as matplotlib's self-contained JavaScript player (frames embedded
-    as images), minus the one external stylesheet that player links to.
+    as images), minus the one external stylesheet that player links to, and shrunk to the
+    width it is given (a phone screen) rather than as wide as its frame.
     ``alt`` becomes the alt text of the player's image, for readers who cannot
     see it. ``.animation`` is the underlying :class:`matplotlib.animation.FuncAnimation`.
     """
@@ -40,6 +54,7 @@ class OfflineAnimation:
         out = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', "", out)
         for icon, text in _BUTTON_TEXT.items():
             out = out.replace(f'<i class="{icon}"></i>', text)
+        out = out.replace("</style>", "</style>\n" + _FIT_STYLE, 1)
         if self.alt:
             # The player has exactly one <img id="_anim_img...">; JavaScript swaps its src per frame.
             alt = html.escape(self.alt, quote=True)
