@@ -303,7 +303,7 @@ method : {{"auto", "direct", "gemm", "fft", "winograd"}}
     output's scale (float64 near 1e-14); use ``gemm`` for PyTorch-level
     float32 accuracy. ``auto`` picks ``fft`` for a 1-D kernel of at least
     64 taps at stride 1, ``winograd`` for 2-D 3x3 layers at stride 1 with at
-    least 32 input channels per group and outputs of at least 16x16, and
+    least 128 input channels per group and outputs of at least 16x16, and
     ``gemm`` otherwise. Input holding NaN or inf never takes the FFT
     (it would spread them over a block): it goes through ``gemm``.
     Zero padding whose padded copy would exceed :func:`memory_budget` is

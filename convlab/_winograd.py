@@ -96,15 +96,21 @@ def check(fn, kernel, stride, dilation):
         )
 
 
-# Measured on 2 cores, float32, fwd+bwd, N=16, 64x64 images, 3x3, C_out = C_in
-# (benchmarks: `python benchmarks/bench.py --workloads winograd-crossover`):
-# Winograd's transforms and copies cost about as much as the GEMMs it saves
-# until the channel GEMMs are large. With C_in = 3 it is 3-4x slower than
-# im2col; at C_in = 64 it wins over im2col. The rule below takes it from 32
-# input channels per group and a 16x16 output (smaller images are mostly tile
-# edges). Rule: auto -> winograd iff 2-D 3x3, stride 1, dilation 1,
+# The crossover, measured (2 cores shared with other jobs, so CPU time of one BLAS thread,
+# min of 5; float32 fwd+bwd, C_out = C_in, N * H * W = 16384, measured for issue 15):
+#
+#   Winograd time / gemm time    8x8    16x16   32x32   64x64   (output side)
+#   C_in =   8                   1.57   2.55    1.21    1.08
+#   C_in =  16                   1.21   1.84    2.28    0.92
+#   C_in =  32                   1.42   1.58    1.46    1.42
+#   C_in =  64                   1.16   1.05    1.01    1.10
+#   C_in = 128                   1.14   0.88    0.88    0.79
+#
+# The per-sample GEMM path (convlab._gemm) runs the 3x3 layers near the matmul rate, so
+# Winograd's transforms and tile copies eat what its 4x fewer GEMM flops save until the
+# channel GEMMs are large. Rule: auto -> winograd iff 2-D 3x3, stride 1, dilation 1,
 # C_in/groups >= WINOGRAD_MIN_CHANNELS and every output side >= WINOGRAD_MIN_SIDE.
-WINOGRAD_MIN_CHANNELS = 32
+WINOGRAD_MIN_CHANNELS = 128
 WINOGRAD_MIN_SIDE = 16
 
 
