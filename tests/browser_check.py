@@ -517,7 +517,7 @@ LAYOUT_JS = r"""
   // Search fields and buttons a reader can see around the content (one is enough; the
   // search page's own form, inside the article, does not count).
   for (const el of document.querySelectorAll('.search-button__button, .search-button-field, form.bd-search, input[type=search]')) {
-    if (el.closest('dialog:not([open]), .bd-article')) continue;
+    if (el.closest('dialog:not([open]), .bd-article, .bd-search-container')) continue;
     const cs = getComputedStyle(el);
     const r = el.getBoundingClientRect();
     if (cs.display === 'none' || cs.visibility === 'hidden' || r.width === 0 || r.height === 0) continue;
