@@ -3,8 +3,11 @@
 The pages are written into a temporary folder and load the MathJax that
 sphinx-mathjax-offline ships, the way the built book does, so no book build is needed.
 One page is clean and must pass; every other page carries one fault, and the check must
-fail it with a line that names the page and the fault. The browser part is skipped when
-Chromium is not installed; the static parts run everywhere.
+fail it with a line that names the page and the fault. Pairs of pages show that the
+book's own fixes work: convlab's animation player fits a phone where matplotlib's does not,
+and _static/convlab.css keeps long inline formulas and names in a phone's column where the
+themes' rules alone do not. The browser part is skipped when Chromium is not installed;
+the static parts run everywhere.
 """
 
 from __future__ import annotations
