@@ -167,10 +167,12 @@ def markdown(env, results, memory, tgts, notes, runtime_s, profile_text):
         for wl, dt, ph in keys:
             get = lambda impl: find(results, wl, dt, ph, impl, device)  # noqa: E731
             rows.append([wl, dt, ph, cell(get("convlab:auto")), cell(get("convlab:direct")),
-                         cell(get("convlab:gemm")), cell(get("torch")),
-                         ratio(get("convlab:auto"), get("torch")), ratio(get("convlab:direct"), get("torch"))])
-        md.append(table(["workload", "dtype", "phase", "convlab auto", "convlab direct", "convlab gemm", "torch",
-                         "auto/torch", "direct/torch"], rows))
+                         cell(get("convlab:gemm")), cell(get("convlab:winograd")), cell(get("torch")),
+                         ratio(get("convlab:auto"), get("torch")), ratio(get("convlab:direct"), get("torch")),
+                         ratio(get("convlab:gemm"), get("torch")), ratio(get("convlab:winograd"), get("torch"))])
+        md.append(table(["workload", "dtype", "phase", "convlab auto", "convlab direct", "convlab gemm",
+                         "convlab winograd", "torch", "auto/torch", "direct/torch", "gemm/torch",
+                         "winograd/torch"], rows))
         md.append("")
         md.append("Achieved GFLOP/s: forward = 2·N·C_out·(C_in/groups)·prod(K)·prod(out) flops / median time; "
                   "fwd+bwd counts 3x the forward. `matmul` = numpy (or CuPy) `A @ B` of the GEMM the forward "
