@@ -45,7 +45,7 @@ from browser_check import Browser, CDPError, CheckError, find_chromium  # noqa: 
 REPO = Path(__file__).resolve().parents[1]
 # Chapters with every kind of markup the book uses: roles, citations, maths, figures,
 # exercises with gated and one-cell solutions.
-DEFAULT = ["03_padding", "08_images", "12_pooling"]
+DEFAULT = ["03_padding", "08_images", "11_pooling"]
 WINDOW = (1280, 900)
 
 RAW = [
