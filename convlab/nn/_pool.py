@@ -38,22 +38,30 @@ class _Pool(Module):
         args = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
         return f"{type(self).__name__}({args})"
 
+    def _set_window(self, kernel_size, stride, padding, **flags):
+        """Kernel, stride (default: the kernel), padding per axis and boolean flags, validated.
 
-class _MaxPoolNd(_Pool):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        Padding may be at most half the kernel (PyTorch's rule), so no window sees padding only.
+        """
         n = self._ndim
         self.kernel_size = as_tuple(kernel_size, n, "kernel_size", 1)
         self.stride = self.kernel_size if stride is None else as_tuple(stride, n, "stride", 1)
         self.padding = as_tuple(padding, n, "padding", 0)
-        self.dilation = as_tuple(dilation, n, "dilation", 1)
-        if not isinstance(ceil_mode, bool):
-            raise TypeError(f"ceil_mode={ceil_mode!r} is invalid: expected True or False")
-        self.ceil_mode = ceil_mode
-        for p, k in zip(self.padding, self.kernel_size):
-            if 2 * p > k:
-                raise ValueError(
-                    f"padding={padding!r} is invalid: padding must be at most half of kernel_size={kernel_size!r}"
-                )
+        for name, flag in flags.items():
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name}={flag!r} is invalid: expected True or False")
+            setattr(self, name, flag)
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(
+                f"padding={padding!r} is invalid: padding must be at most half of "
+                f"kernel_size={kernel_size!r}"
+            )
+
+
+class _MaxPoolNd(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        self._set_window(kernel_size, stride, padding, ceil_mode=ceil_mode)
+        self.dilation = as_tuple(dilation, self._ndim, "dilation", 1)
 
     def _options(self):
         return dict(
@@ -91,20 +99,8 @@ class MaxPool2d(_MaxPoolNd):
 
 class _AvgPoolNd(_Pool):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        n = self._ndim
-        self.kernel_size = as_tuple(kernel_size, n, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else as_tuple(stride, n, "stride", 1)
-        self.padding = as_tuple(padding, n, "padding", 0)
-        for name, flag in (("ceil_mode", ceil_mode), ("count_include_pad", count_include_pad)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name}={flag!r} is invalid: expected True or False")
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        for p, k in zip(self.padding, self.kernel_size):
-            if 2 * p > k:
-                raise ValueError(
-                    f"padding={padding!r} is invalid: padding must be at most half of kernel_size={kernel_size!r}"
-                )
+        self._set_window(kernel_size, stride, padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad)
 
     def _options(self):
         return dict(
