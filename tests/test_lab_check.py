@@ -82,10 +82,12 @@ def test_open_gated_solution_fails(index):
 
 
 def test_one_cell_solution_must_stay_closed():
-    cell = md("::::{solution} e\n:class: dropdown\nThe answer is 4.\n::::")
-    assert judge([cell], [view("Solution to Exercise 1")]) == []
-    [problem] = judge([cell], [view("Solution to Exercise 1\nThe answer is 4.")])
-    assert "solution is visible" in problem
+    cell = md(":::{exercise}\n:label: e\nAdd two and two.\n:::\n\n"
+              "::::{solution} e\n:class: dropdown\n\nThe answer is $4$, as counting shows.\n::::")
+    closed = "Exercise 1\nAdd two and two.\nSolution to Exercise 1"
+    assert judge([cell], [view(closed)]) == []
+    [problem] = judge([cell], [view(closed + "\nThe answer is\n4, as counting shows.")])
+    assert "solution is visible" in problem and "The answer is" in problem
 
 
 def test_cell_count_mismatch_fails():
