@@ -2,8 +2,10 @@
 #
 #   make book    build the HTML book (strict: any Sphinx warning fails)
 #   make test    unit tests, every notebook under nbval, the strict book build, then the
-#                browser test of the built pages (skipped, saying so, without Chromium)
-#   make browser-test  only the browser test, on the book already in _build/html
+#                browser tests of the built pages and of JupyterLab (skipped, saying so,
+#                without Chromium)
+#   make test-oldest  the same with every dependency at its declared floor (.venv-oldest)
+#   make browser-test  only the browser tests, on the book already in _build/html
 #   make bench   the benchmark suite (timings, never assertions): benchmarks/README.md
 #
 # Everything is installed into $(VENV); nothing outside it is touched.
