@@ -39,6 +39,7 @@ BIN := $(VENV)/bin
 PIP_C := $(if $(PIP_CONSTRAINTS),-c $(PIP_CONSTRAINTS))
 BOOK_STAMP := $(VENV)/.book-stamp
 TEST_STAMP := $(VENV)/.test-stamp
+LAB_STAMP := $(VENV)/.lab-stamp
 TEST_DEPS := $(TEST_STAMP)
 
 # Kernel specs inside the venv win over a user-level "python3" kernel, so the
@@ -129,7 +130,7 @@ strict-book: $(BOOK_STAMP)
 	$(build-book)
 
 # On the book already built (make book); Chromium is required here.
-browser-test: $(BOOK_STAMP)
+browser-test: $(LAB_STAMP)
 	@test -f _build/html/index.html || { echo "make: no built book in _build/html (run make book first)" >&2; exit 1; }
 	$(call browser-test,require)
 
@@ -160,7 +161,6 @@ outputs: $(BOOK_STAMP)
 bench: $(TEST_DEPS)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
-LAB_STAMP := $(VENV)/.lab-stamp
 $(LAB_STAMP): $(BOOK_STAMP) requirements-lab.txt
 	$(BIN)/python -m pip install $(PIP_C) -r requirements-lab.txt
 	touch $@
