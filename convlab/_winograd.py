@@ -97,7 +97,7 @@ def check(fn, kernel, stride, dilation):
 
 
 # The crossover, measured (2 cores shared with other jobs, so CPU time of one BLAS thread,
-# min of 5; float32 fwd+bwd, C_out = C_in, N * H * W = 16384, measured for issue 15):
+# min of 5; float32 fwd+bwd, C_out = C_in, N * H * W = 16384):
 #
 #   Winograd time / gemm time    8x8    16x16   32x32   64x64   (output side)
 #   C_in =   8                   1.57   2.55    1.21    1.08

@@ -11,7 +11,7 @@ caption and screen readers get alt text:
 A learner trips on long cells and on prose written for the authors, so these fail too:
 a code cell of more than 15 lines or with a line over 88 characters; a solution whose code is a Markdown code block (solution
 code must be executed cells between ``solution-start`` and ``solution-end``, so nbval
-compares what it prints); and workplace words in the reader's text ("seed 000", "nbval",
+compares what it prints); and the authors' shorthand in the reader's text ("seed 000", "nbval",
 a "test log"), where a source must be named and cited instead.
 
 Usage:
