@@ -92,7 +92,7 @@ def load_libraries(threads: int, want_torch: bool = True, want_scipy: bool = Tru
             t.set_num_threads(threads)
             torch = t
         except ImportError:
-            LIB_NOTES.append("PyTorch is not installed: torch columns skipped (make bench WITH_TORCH=1)")
+            LIB_NOTES.append("PyTorch is not installed: torch columns skipped (make bench installs it: requirements.txt)")
     try:
         import cupy as c
 
