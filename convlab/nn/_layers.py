@@ -116,20 +116,18 @@ class _ConvNd(Module):
                 f"{name} expected input of shape {expected}, with {n + 2} or {n + 1} axes; "
                 f"got x of shape {tuple(x.shape)}"
             )
-        # The one place the batch axis is added and, below and in backward, removed again.
-        unbatched = x.ndim == n + 1
-        if unbatched:
-            x = xp.expand_dims(x, axis=0)
-        if x.shape[1] != self.in_channels:
+        # An unbatched sample goes to the functional layer as it is: conv*d and conv*d_backward
+        # accept (C_in, *spatial) and answer unbatched, as torch.nn.functional does.
+        if x.shape[-n - 1] != self.in_channels:
             raise ValueError(
                 f"{name} expected input with in_channels={self.in_channels} channels, "
-                f"got {x.shape[1]} channels (x of shape {tuple(x.shape[unbatched:])})"
+                f"got {x.shape[-n - 1]} channels (x of shape {tuple(x.shape)})"
             )
         w = self.weight.value
         b = None if self.bias is None else self.bias.value
         y = type(self)._conv(x, w, b, **self._options())
-        self._cache = (x, w, b, tuple(y.shape), unbatched)
-        return y[0, ...] if unbatched else y
+        self._cache = (x, w, b, tuple(y.shape))
+        return y
 
     def backward(self, grad_out):
         """``grad_x = conv_transpose(grad_out, w)``, ``grad_w = correlate(xpad, grad_out)``, ``grad_b = sum(grad_out)``.
@@ -137,15 +135,13 @@ class _ConvNd(Module):
         Adds ``grad_w`` and ``grad_b`` into ``weight.grad`` and ``bias.grad``; returns ``grad_x``
         (unbatched when the forward's input was).
         """
-        x, w, b, y_shape, unbatched = self._saved()
-        xp, g = self._grad_out(grad_out, y_shape[unbatched:], like=x)
-        if unbatched:
-            g = xp.expand_dims(g, axis=0)
+        x, w, b, y_shape = self._saved()
+        _, g = self._grad_out(grad_out, y_shape, like=x)
         grad_x, grad_w, grad_b = type(self)._conv_backward(g, x, w, b, **self._options())
         self.weight.accumulate(grad_w)
         if self.bias is not None:
             self.bias.accumulate(grad_b)
-        return grad_x[0, ...] if unbatched else grad_x
+        return grad_x
 
     def __repr__(self):
         extra = "" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode!r}"
