@@ -63,7 +63,7 @@ def parse_args(argv=None):
                    help="tuned (default): re-run with fixed glibc MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_\n"
                         "unless either is set; default: glibc's dynamic thresholds")
     p.add_argument("--switch-pause", type=float, default=0.15,
-                   help="seconds to sleep between a NumPy and a PyTorch call (spinning thread pools; default 0.15)")
+                   help="seconds to sleep between calls of two different implementations (spinning thread pools; default 0.15)")
     p.add_argument("--threads", type=int, default=0,
                    help="BLAS/OpenMP/torch threads (default: OMP_NUM_THREADS if set, else all cores)")
     p.add_argument("--out", default=str(HERE / "results"), help="directory for bench-<timestamp>.{md,json}")
@@ -125,8 +125,8 @@ def main(argv=None):
                  f"{cfg.repeats} samples (at least {cfg.min_repeats}; fewer than {cfg.repeats} only when "
                  f"{cfg.budget_s:g} s of samples would be exceeded), interleaved across implementations; "
                  f"calls under 5 ms are looped inside one sample; {cfg.switch_pause_s:g} s pause wherever the "
-                 "thread pool changes between NumPy/OpenBLAS and PyTorch/OpenMP (spinning workers otherwise "
-                 "slow the next call 2-4x). Sample counts are in the JSON.")
+                 "implementation changes (OpenBLAS's, OpenMP's or convlab's spinning or busy workers otherwise "
+                 "slow the next call 1.5-4x). Sample counts are in the JSON.")
     results, memory = [], []
     progress(f"threads={threads}, dtypes={dtypes}, quick={args.quick}, torch={env['torch']}, "
              f"convlab method= {'yes' if env['convlab_method_kw'] else 'no'}")

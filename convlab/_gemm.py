@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from . import _parallel
 from ._backend import device, matmul_into
 from ._memory import blocks, usable
 
@@ -73,7 +74,7 @@ def forward(xp, x_pad, w, stride, dilation, groups, out_spatial):
     o, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])
     itemsize = xp.finfo(x_pad.dtype).bits // 8
-    plan = _is_numpy(xp) and _sample_blocks(xp, x_pad.shape, kernel, out_spatial, itemsize)
+    plan = _numpy_plan(xp, x_pad.shape, kernel, out_spatial, itemsize, _macs(x_pad.shape[0], w.shape, out_spatial))
     if plan:
         return _forward_numpy(xp, x_pad, w, stride, dilation, groups, out_spatial, plan)
     w_mat = xp.reshape(w, (groups, o // groups, cg * math.prod(kernel)))
@@ -102,7 +103,7 @@ def backward(xp, g, x_pad, w, stride, dilation, groups):
     w_t = xp.matrix_transpose(w_mat)  # (G, C_g K, O_g)
     out_spatial = tuple(g.shape[2:])
     itemsize = xp.finfo(x_pad.dtype).bits // 8
-    plan = _is_numpy(xp) and _sample_blocks(xp, x_pad.shape, kernel, out_spatial, itemsize)
+    plan = _numpy_plan(xp, x_pad.shape, kernel, out_spatial, itemsize, 2 * _macs(x_pad.shape[0], w.shape, out_spatial))
     if plan:
         return _backward_numpy(xp, g, x_pad, w, stride, dilation, groups, plan)
     grad_x = xp.zeros(x_pad.shape, dtype=x_pad.dtype, device=device(x_pad))
@@ -142,7 +143,7 @@ def input_gradient(xp, g, w, stride, dilation, groups, target_spatial):
     shape = (g.shape[0], cg * groups) + tuple(target_spatial)
     out_spatial = tuple(g.shape[2:])
     itemsize = xp.finfo(g.dtype).bits // 8
-    plan = _is_numpy(xp) and _sample_blocks(xp, shape, kernel, out_spatial, itemsize)
+    plan = _numpy_plan(xp, shape, kernel, out_spatial, itemsize, _macs(shape[0], w.shape, out_spatial))
     if plan:
         return _input_gradient_numpy(xp, g, w, stride, dilation, groups, shape, plan)
     grad_x = xp.zeros(shape, dtype=g.dtype, device=device(g))
@@ -163,8 +164,10 @@ def input_gradient(xp, g, w, stride, dilation, groups, target_spatial):
 # writes each forward product straight into the output (``out=``), accumulates
 # the weight gradient as ``X_cols G^T`` (the fast orientation for BLAS: both
 # operands read along rows) and reuses the windows buffer for ``W^T G`` before
-# adding it back onto the input in place. Other libraries take the generic path
-# above; both are tested against the same references.
+# adding it back onto the input in place. The samples are split over worker
+# threads (:mod:`convlab._parallel`), each with its own buffers and a share of
+# the budget. Other libraries take the generic path above; both are tested
+# against the same references.
 
 
 def _is_numpy(xp) -> bool:
@@ -173,12 +176,29 @@ def _is_numpy(xp) -> bool:
     return _compat.is_numpy_namespace(xp)
 
 
-def _sample_blocks(xp, x_shape, kernel, out_spatial, itemsize):
-    """Blocks of whole samples whose windows buffer fits the budget, else None (then rows are split)."""
+def _numpy_plan(xp, x_shape, kernel, out_spatial, itemsize, macs):
+    """``(workers, budget each, bytes per sample)`` for the per-sample path, or None.
+
+    None when the library is not NumPy or one sample's windows exceed the budget
+    (then the generic path splits the output rows). Workers never share a
+    buffer, so each gets an equal share of the budget, and fewer workers run
+    when a share would not hold one sample.
+    """
+    if not _is_numpy(xp) or x_shape[0] == 0:
+        return None
     per_sample = x_shape[1] * math.prod(kernel) * math.prod(out_spatial) * itemsize
     if per_sample > usable():
         return None
-    return [(n0, n1) for n0, n1, _, _ in blocks(x_shape[0], 1, per_sample)]
+    k = max(1, min(_parallel.workers(xp, x_shape[0], macs), usable() // max(1, per_sample)))
+    return k, usable() // k, per_sample
+
+
+def _macs(n, w_shape, out_spatial):
+    return n * math.prod(w_shape) * math.prod(out_spatial)
+
+
+def _sample_blocks(n0, n1, per_sample, budget):
+    return [(n0 + a, n0 + b) for a, b, _, _ in blocks(n1 - n0, 1, per_sample, budget)]
 
 
 def _fill(np, cols, x_blk, taps, stride, dilation, out_spatial):
@@ -189,26 +209,29 @@ def _fill(np, cols, x_blk, taps, stride, dilation, out_spatial):
 
 def _forward_numpy(np, x_pad, w, stride, dilation, groups, out_spatial, plan):
     o, cg = w.shape[:2]
-    kernel = tuple(w.shape[2:])
-    taps = _taps(kernel)
+    taps = _taps(tuple(w.shape[2:]))
     n, c = x_pad.shape[:2]
     P = math.prod(out_spatial)
     w_mat = np.reshape(w, (groups, o // groups, cg * len(taps)))
     y = np.empty((n, groups, o // groups, P), dtype=x_pad.dtype)
-    step = max(n1 - n0 for n0, n1 in plan)
-    buf = np.empty((step, c, len(taps)) + tuple(out_spatial), dtype=x_pad.dtype)
-    for n0, n1 in plan:
-        cols = buf[: n1 - n0]
-        _fill(np, cols, x_pad[n0:n1], taps, stride, dilation, out_spatial)
-        mat = np.reshape(cols, (n1 - n0, groups, cg * len(taps), P))
-        np.matmul(w_mat, mat, out=y[n0:n1])
+    k, budget, per_sample = plan
+
+    def work(a, b):
+        blks = _sample_blocks(a, b, per_sample, budget)
+        buf = np.empty((max(n1 - n0 for n0, n1 in blks), c, len(taps)) + tuple(out_spatial), dtype=x_pad.dtype)
+        for n0, n1 in blks:
+            cols = buf[: n1 - n0]
+            _fill(np, cols, x_pad[n0:n1], taps, stride, dilation, out_spatial)
+            mat = np.reshape(cols, (n1 - n0, groups, cg * len(taps), P))
+            np.matmul(w_mat, mat, out=y[n0:n1])
+
+    _parallel.run(work, n, k)
     return np.reshape(y, (n, o) + tuple(out_spatial))
 
 
 def _backward_numpy(np, g, x_pad, w, stride, dilation, groups, plan):
     o, cg = w.shape[:2]
-    kernel = tuple(w.shape[2:])
-    taps = _taps(kernel)
+    taps = _taps(tuple(w.shape[2:]))
     n, c = x_pad.shape[:2]
     og, ck = o // groups, cg * len(taps)
     out_spatial = tuple(g.shape[2:])
@@ -216,24 +239,35 @@ def _backward_numpy(np, g, x_pad, w, stride, dilation, groups, plan):
     w_t = np.matrix_transpose(np.reshape(w, (groups, og, ck)))  # (G, C_g K, O_g), a view
     g_mat = np.reshape(g, (n, groups, og, P))
     grad_x = np.zeros(x_pad.shape, dtype=x_pad.dtype)  # zero-bordered: the padding's share is dropped later
-    grad_wt = np.zeros((groups, ck, og), dtype=x_pad.dtype)  # accumulated as X_cols G^T
-    step = max(n1 - n0 for n0, n1 in plan)
-    buf = np.empty((step, c, len(taps)) + out_spatial, dtype=x_pad.dtype)
-    part = np.empty((step, groups, ck, og), dtype=x_pad.dtype)
-    for n0, n1 in plan:
-        nb = n1 - n0
-        cols = buf[:nb]
-        _fill(np, cols, x_pad[n0:n1], taps, stride, dilation, out_spatial)
-        mat = np.reshape(cols, (nb, groups, ck, P))
-        g_blk = g_mat[n0:n1]
-        if nb == 1:  # straight into the sum, no temporary
-            np.matmul(mat[0], np.matrix_transpose(g_blk[0]), out=part[0])
-            grad_wt += part[0]
-        else:
-            np.matmul(mat, np.matrix_transpose(g_blk), out=part[:nb])
-            grad_wt += np.sum(part[:nb], axis=0)
-        np.matmul(w_t, g_blk, out=mat)  # the windows are spent: W^T G goes into their buffer
-        _col2im(np, grad_x, mat, taps, stride, dilation, out_spatial, (n0, n1), 0)
+    k, budget, per_sample = plan
+
+    def work(a, b):
+        """Input gradient of samples ``a .. b-1`` (disjoint rows of grad_x) and their share of dL/dW^T."""
+        blks = _sample_blocks(a, b, per_sample, budget)
+        step = max(n1 - n0 for n0, n1 in blks)
+        buf = np.empty((step, c, len(taps)) + out_spatial, dtype=x_pad.dtype)
+        part = np.empty((step, groups, ck, og), dtype=x_pad.dtype)
+        grad_wt = np.zeros((groups, ck, og), dtype=x_pad.dtype)  # accumulated as X_cols G^T
+        for n0, n1 in blks:
+            nb = n1 - n0
+            cols = buf[:nb]
+            _fill(np, cols, x_pad[n0:n1], taps, stride, dilation, out_spatial)
+            mat = np.reshape(cols, (nb, groups, ck, P))
+            g_blk = g_mat[n0:n1]
+            if nb == 1:  # straight into the sum, no temporary
+                np.matmul(mat[0], np.matrix_transpose(g_blk[0]), out=part[0])
+                grad_wt += part[0]
+            else:
+                np.matmul(mat, np.matrix_transpose(g_blk), out=part[:nb])
+                grad_wt += np.sum(part[:nb], axis=0)
+            np.matmul(w_t, g_blk, out=mat)  # the windows are spent: W^T G goes into their buffer
+            _col2im(np, grad_x, mat, taps, stride, dilation, out_spatial, (n0, n1), 0)
+        return grad_wt
+
+    shares = _parallel.run(work, n, k)
+    grad_wt = shares[0]
+    for share in shares[1:]:
+        grad_wt += share
     grad_w = np.reshape(np.matrix_transpose(grad_wt), tuple(w.shape))
     return grad_x, np.ascontiguousarray(grad_w)
 
@@ -247,10 +281,15 @@ def _input_gradient_numpy(np, g, w, stride, dilation, groups, shape, plan):
     w_t = np.matrix_transpose(np.reshape(w, (groups, og, ck)))
     g_mat = np.reshape(g, (n, groups, og, P))
     grad_x = np.zeros(shape, dtype=g.dtype)
-    step = max(n1 - n0 for n0, n1 in plan)
-    buf = np.empty((step, groups, ck, P), dtype=g.dtype)
-    for n0, n1 in plan:
-        mat = buf[: n1 - n0]
-        np.matmul(w_t, g_mat[n0:n1], out=mat)
-        _col2im(np, grad_x, mat, taps, stride, dilation, out_spatial, (n0, n1), 0)
+    k, budget, per_sample = plan
+
+    def work(a, b):
+        blks = _sample_blocks(a, b, per_sample, budget)
+        buf = np.empty((max(n1 - n0 for n0, n1 in blks), groups, ck, P), dtype=g.dtype)
+        for n0, n1 in blks:
+            mat = buf[: n1 - n0]
+            np.matmul(w_t, g_mat[n0:n1], out=mat)
+            _col2im(np, grad_x, mat, taps, stride, dilation, out_spatial, (n0, n1), 0)
+
+    _parallel.run(work, n, k)
     return grad_x

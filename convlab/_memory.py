@@ -91,14 +91,15 @@ def usable() -> int:
     return _budget - _budget // 16
 
 
-def blocks(n: int, rows: int, bytes_per_row: int):
+def blocks(n: int, rows: int, bytes_per_row: int, budget: int | None = None):
     """Split ``n`` samples x ``rows`` output rows into blocks within the budget.
 
     Yields ``(n0, n1, r0, r1)``: as many whole samples as fit in a cache-sized
     block, else one sample per block while it fits the budget, else one sample
-    and as many output rows as fit (at least one).
+    and as many output rows as fit (at least one). ``budget`` (default
+    :func:`usable`) is a worker's share when several split the samples.
     """
-    budget = usable()
+    budget = usable() if budget is None else budget
     size = min(budget, _CACHE_BLOCK)
     per_sample = max(1, rows * bytes_per_row)
     if per_sample <= size:

@@ -42,17 +42,25 @@ def no_sync():
 
 
 def pool(name):
-    """The thread pool an implementation computes on: PyTorch's OpenMP pool or OpenBLAS's."""
-    return "torch" if name == "torch" else "numpy"
+    """The threads an implementation computes on: each implementation counts as its own.
+
+    PyTorch uses its OpenMP pool; convlab's ``direct`` path OpenBLAS's pool; the
+    ``gemm`` and ``winograd`` paths split the samples over convlab's own worker
+    threads with a one-thread BLAS (:mod:`convlab._parallel`). Any of them can
+    find the cores taken by another's spinning workers, so every change of
+    implementation pauses.
+    """
+    return name
 
 
 class PoolSwitch:
-    """Sleep before a call whose thread pool differs from the previous call's.
+    """Sleep before a call whose implementation differs from the previous call's.
 
     After a call, OpenBLAS's workers and PyTorch's OpenMP workers keep spinning for up to
-    ~0.1 s before they sleep. A call on the OTHER pool during that window shares the cores
+    ~0.1 s before they sleep. A call on OTHER threads during that window shares the cores
     with spinning threads: measured here, PyTorch's conv2d ran 2-4x slower right after a NumPy
-    matmul and vice versa; a 0.15 s pause removed it. Calls on the same pool don't compete.
+    matmul and vice versa, and convlab's GEMM path 1.5x slower right after its direct path;
+    a 0.15 s pause removed it. Repeated calls of one implementation don't compete.
     """
 
     def __init__(self, pause_s):
@@ -72,8 +80,7 @@ def time_interleaved(impls, cfg, sync=no_sync, check=None):
     cut down to fit ``cfg.budget_s`` but never below ``cfg.min_repeats``. Calls shorter
     than ``cfg.min_sample_s`` are repeated ``inner`` times inside one sample. Rounds
     alternate between implementations so that a slow phase of the machine hits all of them,
-    with a pause wherever the thread pool changes (:class:`PoolSwitch`); list the
-    implementations of one pool together to keep the pauses few.
+    with a pause wherever the implementation changes (:class:`PoolSwitch`).
     """
     plan, outs = {}, {}
     switch = PoolSwitch(cfg.switch_pause_s)
