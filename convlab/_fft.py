@@ -38,8 +38,9 @@ def full_convolution(xp, x, h):
     nfft, seg = _segment_length(taps, length)
     total = length + taps - 1
     n_seg = -(-length // seg)
+    rfft, irfft = _transforms(xp, n * max(c, o) * n_seg * nfft * max(1, nfft.bit_length()))
     # Spectrum of the kernel, laid out (F, C, O) for the per-frequency channel mixing.
-    h_f = xp.permute_dims(xp.fft.rfft(h, n=nfft, axis=-1), (2, 1, 0))
+    h_f = xp.permute_dims(rfft(h, n=nfft, axis=-1), (2, 1, 0))
     out = xp.zeros((n, o, n_seg * seg + taps - 1), dtype=x.dtype, device=device(x))
     # Scratch of one segment, counted generously (every temporary of the loop below as
     # if all were alive at once): the segment and its zero-padded copy inside rfft,
@@ -49,13 +50,17 @@ def full_convolution(xp, x, h):
     per_segment = n * (4 * c + 4 * o) * nfft * itemsize
     spectrum = o * c * (nfft // 2 + 1) * 2 * itemsize
     chunk = max(1, (usable() - spectrum) // max(1, per_segment))
-    for s0 in range(0, n_seg, chunk):
-        s1 = min(n_seg, s0 + chunk)
+    whole = length // seg  # segments that need no zeros: reshaped views of x, no copy
+    starts = [(s0, min(whole, s0 + chunk)) for s0 in range(0, whole, chunk)]
+    if whole < n_seg:  # the last, short segment alone: zeros to a whole segment (a copy of < seg samples)
+        starts.append((whole, n_seg))
+    add = _overlap_add_numpy if _is_numpy(xp) else _overlap_add
+    for s0, s1 in starts:
         piece = x[..., s0 * seg : min(length, s1 * seg)]
         short = (s1 - s0) * seg - piece.shape[-1]
-        if short:  # the last segment: zeros to a whole segment (a copy of one chunk, not of x)
+        if short:
             piece = xp.concat([piece, xp.zeros((n, c, short), dtype=x.dtype, device=device(x))], axis=-1)
-        x_f = xp.fft.rfft(xp.reshape(piece, (n, c, s1 - s0, seg)), n=nfft, axis=-1)  # (N, C, S, F)
+        x_f = rfft(xp.reshape(piece, (n, c, s1 - s0, seg)), n=nfft, axis=-1)  # (N, C, S, F)
         del piece
         if c == 1:  # one input channel: a plain product, not millions of 1 x 1 matrix products
             y_f = x_f * xp.permute_dims(h_f[:, 0, :], (1, 0))[None, :, None, :]
@@ -64,11 +69,68 @@ def full_convolution(xp, x, h):
             y_f = xp.permute_dims(mixed[..., 0, :], (0, 3, 1, 2))  # (N, O, S, F)
             del mixed
         del x_f
-        y = xp.astype(xp.fft.irfft(y_f, n=nfft, axis=-1), x.dtype, copy=False)  # (N, O, S, nfft)
+        y = xp.astype(irfft(y_f, n=nfft, axis=-1), x.dtype, copy=False)  # (N, O, S, nfft)
         del y_f
-        _overlap_add(xp, out, y, s0 * seg, seg)
+        add(xp, out, y, s0 * seg, seg)
         del y
     return out[..., :total]
+
+
+def _transforms(xp, work):
+    """``(rfft, irfft)``: SciPy's on NumPy arrays when SciPy is installed, else the library's own.
+
+    Measured here (float32, 140 rows of 8192 points, one thread): ``scipy.fft``
+    took 4.0 ms for rfft + irfft where ``numpy.fft`` took 7.2 (both are
+    pocketfft; SciPy's keeps float32 in float32 and caches its plans). SciPy also
+    splits the rows over threads (``workers``), as many as :mod:`convlab._parallel`
+    would start for the layers.
+    """
+    if _is_numpy(xp):
+        try:
+            import scipy.fft as sfft
+        except ImportError:  # optional: numpy.fft gives the same numbers, more slowly
+            pass
+        else:
+            from . import _parallel
+
+            workers = _parallel.workers(xp, 2, work)
+
+            def rfft(a, n, axis):
+                return sfft.rfft(a, n=n, axis=axis, workers=workers)
+
+            def irfft(a, n, axis):
+                return sfft.irfft(a, n=n, axis=axis, workers=workers)
+
+            return rfft, irfft
+    return xp.fft.rfft, xp.fft.irfft
+
+
+def _is_numpy(xp) -> bool:
+    from ._backend import _compat
+
+    return _compat.is_numpy_namespace(xp)
+
+
+def _overlap_add_numpy(np, out, y, start, seg):
+    """:func:`_overlap_add` in place on NumPy: ``out``'s segments as a reshaped view, no temporaries.
+
+    Measured (1e6 samples, 1025 taps, float32): the copies of the generic version
+    (heads, zero-padded tails, the sums) took 9 of 25 ms; the FFTs took 11.
+    """
+    n, o, s, nfft = y.shape
+    tail = nfft - seg
+    if tail > seg:  # a long kernel on a short signal: the generic loop
+        return _overlap_add(np, out, y, start, seg)
+    heads = np.reshape(out[..., start : start + s * seg], (n, o, s, seg))  # a view: splits one axis
+    heads += y[..., :seg]
+    if tail == 0:
+        return None
+    if s > 1:  # tail of segment i onto the head of segment i + 1
+        nxt = np.reshape(out[..., start + seg : start + s * seg], (n, o, s - 1, seg))
+        nxt[..., :tail] += y[:, :, : s - 1, seg:]
+    last = start + s * seg
+    out[..., last : last + tail] += y[:, :, s - 1, seg:]
+    return None
 
 
 def _overlap_add(xp, out, y, start, seg):

@@ -267,3 +267,31 @@ def test_empty_batch_on_workers(forced, rng, method):
     assert convlab.conv2d(x, w, padding=1, method=method).shape == (0, 5, 9, 9)
     gx, gw, _ = convlab.conv2d_backward(np.zeros((0, 5, 9, 9)), x, w, padding=1, method=method)
     assert gx.shape == x.shape and not gw.any()
+
+
+# ------------------------------------------------------------------ the FFT path's fast pieces
+@pytest.mark.parametrize("scipy_fft", [True, False], ids=["scipy.fft", "numpy.fft"])
+@pytest.mark.parametrize("budget", [None, 1], ids=["default-budget", "1MiB"])
+def test_overlap_add_in_place_matches_numpy_convolve(rng, monkeypatch, scipy_fft, budget):
+    """Every segment layout: one segment, many, a short last one, a tail longer than a segment."""
+    from convlab import _fft
+
+    if not scipy_fft:
+        monkeypatch.setitem(__import__("sys").modules, "scipy.fft", None)  # import fails: numpy.fft
+    monkeypatch.setattr(_parallel, "MIN_WORK", 0)  # SciPy's workers too
+    previous = convlab.set_memory_budget(budget * MIB) if budget else None
+    np_ns = array_api_compat.array_namespace(np.ones(1))
+    try:
+        for length, taps in [(5, 3), (64, 64), (1000, 17), (4097, 100), (30000, 129), (50, 400), (70000, 1025)]:
+            for c, o in [(1, 1), (2, 3)]:
+                x = rng.standard_normal((2, c, length))
+                h = rng.standard_normal((o, c, taps))
+                got = _fft.full_convolution(np_ns, x, h)
+                want = np.stack([
+                    np.stack([sum(np.convolve(x[i, k], h[j, k]) for k in range(c)) for j in range(o)])
+                    for i in range(2)
+                ])
+                _close(got, want, 1e-10)
+    finally:
+        if previous is not None:
+            convlab.set_memory_budget(previous)
