@@ -97,20 +97,20 @@ def check(fn, kernel, stride, dilation):
         )
 
 
-# The crossover, measured (2 cores shared with other jobs, so CPU time of one BLAS thread,
-# min of 5; float32 fwd+bwd, C_out = C_in, N * H * W = 16384):
+# The crossover, measured (2 cores; both paths splitting the samples over two worker
+# threads; float32 fwd+bwd, C_out = C_in, N * H * W = 16384, min of 5 alternating runs):
 #
 #   Winograd time / gemm time    8x8    16x16   32x32   64x64   (output side)
-#   C_in =   8                   1.57   2.55    1.21    1.08
-#   C_in =  16                   1.21   1.84    2.28    0.92
-#   C_in =  32                   1.42   1.58    1.46    1.42
-#   C_in =  64                   1.16   1.05    1.01    1.10
-#   C_in = 128                   1.14   0.88    0.88    0.79
+#   C_in =  16                   1.95   1.39    1.67    1.38
+#   C_in =  32                   1.73   1.41    1.24    1.28
+#   C_in =  64                   1.32   1.24    1.01    0.97
+#   C_in = 128                   1.07   0.92    0.76    0.81
 #
 # The per-sample GEMM path (convlab._gemm) runs the 3x3 layers near the matmul rate, so
-# Winograd's transforms and tile copies eat what its 4x fewer GEMM flops save until the
-# channel GEMMs are large. Rule: auto -> winograd iff 2-D 3x3, stride 1, dilation 1,
-# C_in/groups >= WINOGRAD_MIN_CHANNELS and every output side >= WINOGRAD_MIN_SIDE.
+# Winograd's transforms (memory-bound, about 1.5 ms per 64-channel 64x64 sample) eat what
+# its 4x fewer GEMM flops save until the channel GEMMs are large. Rule: auto -> winograd
+# iff 2-D 3x3, stride 1, dilation 1, C_in/groups >= WINOGRAD_MIN_CHANNELS and every output
+# side >= WINOGRAD_MIN_SIDE.
 WINOGRAD_MIN_CHANNELS = 128
 WINOGRAD_MIN_SIDE = 16
 
