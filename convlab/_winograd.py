@@ -98,19 +98,20 @@ def check(fn, kernel, stride, dilation):
 
 
 # The crossover, measured (2 cores; both paths splitting the samples over two worker
-# threads; float32 fwd+bwd, C_out = C_in, N * H * W = 16384, min of 5 alternating runs):
+# threads; glibc's default allocator; float32 fwd+bwd, C_out = C_in, N * H * W = 16384,
+# min of 5 alternating runs; two runs a few minutes apart differed by up to 0.2):
 #
 #   Winograd time / gemm time    8x8    16x16   32x32   64x64   (output side)
-#   C_in =  16                   1.95   1.39    1.67    1.38
-#   C_in =  32                   1.73   1.41    1.24    1.28
-#   C_in =  64                   1.32   1.24    1.01    0.97
-#   C_in = 128                   1.07   0.92    0.76    0.81
+#   C_in =  16                   1.26   1.85    1.31    1.32
+#   C_in =  32                   1.38   1.28    1.12    1.21
+#   C_in =  64                   0.92   1.06    0.89    1.04
+#   C_in = 128                   0.65   0.75    0.66    0.62
 #
 # The per-sample GEMM path (convlab._gemm) runs the 3x3 layers near the matmul rate, so
-# Winograd's transforms (memory-bound, about 1.5 ms per 64-channel 64x64 sample) eat what
-# its 4x fewer GEMM flops save until the channel GEMMs are large. Rule: auto -> winograd
-# iff 2-D 3x3, stride 1, dilation 1, C_in/groups >= WINOGRAD_MIN_CHANNELS and every output
-# side >= WINOGRAD_MIN_SIDE.
+# Winograd's transforms (memory-bound, about 1.2 ms per 64-channel 64x64 sample) eat what
+# its 4x fewer GEMM flops save until the channel GEMMs are large; at 64 channels the two
+# are level within the noise. Rule: auto -> winograd iff 2-D 3x3, stride 1, dilation 1,
+# C_in/groups >= WINOGRAD_MIN_CHANNELS and every output side >= WINOGRAD_MIN_SIDE.
 WINOGRAD_MIN_CHANNELS = 128
 WINOGRAD_MIN_SIDE = 16
 
@@ -192,15 +193,34 @@ def _bt4(np, views, out, scratch):
     out[5] += t1
 
 
-def _input_transform_numpy(np, xc, bt_rows, m, tiles):
-    """:func:`_input_transform` on NumPy, written straight into ``V``'s layout.
+def _buffer(np, ws, key, shape, dtype):
+    """An array from the worker's workspace ``ws``, allocated once per shape: its pages are
+    touched once per call, not once per block (fresh allocations of a few MiB measured
+    0.2-0.5 ms of page faults each)."""
+    arr = ws.get(key)
+    if arr is None or arr.shape != tuple(shape) or arr.dtype != dtype:
+        arr = ws[key] = np.empty(shape, dtype=dtype)
+    return arr
 
-    The last axis goes first: its strided views (every ``m``-th input) are the
-    slow reads, and before the first axis is transformed there are ``H`` rows
-    to read, not ``(m + 2) * tiles``. The first axis then reads whole rows.
+
+def _input_transform_numpy(np, xc, bt_rows, m, tiles, ws=None):
+    """:func:`_input_transform` on NumPy, computed channels-last.
+
+    Every tile reads every ``m``-th input along each axis. With the channels
+    innermost (one copy of the block, ``(N, *spatial, C)``), each of those
+    strided views is a run of ``C`` contiguous values per position, so the
+    in-place operations stream through memory instead of hopping 16 bytes at a
+    time (measured for one 64-channel 64x64 sample: 0.1 ms for the copy plus
+    0.8 ms, against 1.5 ms channels-first). The result is the transposed view of
+    a ``(alpha^d, N * tiles, C)`` array: the channel GEMMs read it with BLAS's
+    transpose flag, the weight gradient's as it is, with no copy either way.
     """
     a, d = m + 2, len(tiles)
     c, n = xc.shape[:2]
+    ws = {} if ws is None else ws
+    dt = xc.dtype
+    last = _buffer(np, ws, "last", (n,) + tuple(xc.shape[2:]) + (c,), dt)
+    np.copyto(last, np.permute_dims(xc, tuple(range(1, 2 + d)) + (0,)))
 
     def taps_along(src, axis, k):
         views = []
@@ -210,35 +230,39 @@ def _input_transform_numpy(np, xc, bt_rows, m, tiles):
             views.append(src[tuple(index)])
         return views
 
-    if m == 4:
-        def apply(views, out, shape):
-            _bt4(np, views, out, (np.empty(shape, dtype=xc.dtype), np.empty(shape, dtype=xc.dtype)))
-    else:
-        def apply(views, out, shape):
-            _combine(np, bt_rows, views, out, np.empty(shape, dtype=xc.dtype))
+    def apply(views, out, key):
+        shape = tuple(views[0].shape)
+        scratch = (_buffer(np, ws, key + "1", shape, dt), _buffer(np, ws, key + "2", shape, dt))
+        if m == 4:
+            _bt4(np, views, out, scratch)
+        else:
+            _combine(np, bt_rows, views, out, scratch[0])
 
-    shape = tuple(xc.shape[:-1]) + (tiles[-1],)
-    t = np.empty((a,) + shape, dtype=xc.dtype)
-    apply(taps_along(xc, xc.ndim - 1, tiles[-1]), t, shape)
+    # the last spatial axis first (its index leads in V, as in the generic path)
+    t = _buffer(np, ws, "t", (a, n) + tuple(xc.shape[2:-1]) + (tiles[-1], c), dt)
+    apply(taps_along(last, d, tiles[-1]), t, "s")
     if d == 2:
-        shape = (c, n) + tuple(tiles)
-        v = np.empty((a, a) + shape, dtype=xc.dtype)
-        for nu in range(a):  # V[nu, xi]: the last axis's index leads, as in the generic path
-            apply(taps_along(t[nu], 2, tiles[0]), v[nu], shape)
+        v = _buffer(np, ws, "v", (a, a, n) + tuple(tiles) + (c,), dt)
+        for nu in range(a):  # V[nu, xi]
+            apply(taps_along(t[nu], 1, tiles[0]), v[nu], "r")
         t = v
-    return np.reshape(t, (a**d, c, n * math.prod(tiles)))
+    return np.matrix_transpose(np.reshape(t, (a**d, n * math.prod(tiles), c)))
 
 
-def _input_transform(xp, xc, bt, m, tiles):
+def _is_numpy(xp) -> bool:
+    from ._backend import _compat
+
+    return _compat.is_numpy_namespace(xp)
+
+
+def _input_transform(xp, xc, bt, m, tiles, ws=None):
     """``V``: ``(alpha^d, C, N * prod(tiles))`` from ``xc`` of shape ``(C, N, *spatial)``.
 
     Per spatial axis: ``m + 2`` strided slices (tile starts every ``m`` inputs)
     stacked on a new leading axis, then ``B^T`` along it (one small GEMM).
     """
-    from ._backend import _compat
-
-    if _compat.is_numpy_namespace(xp):
-        return _input_transform_numpy(xp, xc, matrices(m)[0], m, tiles)
+    if _is_numpy(xp):
+        return _input_transform_numpy(xp, xc, matrices(m)[0], m, tiles, ws)
     a = m + 2
     t = xc
     for axis, n_tiles in enumerate(tiles):
@@ -280,6 +304,36 @@ def _output_transform(xp, mm, at, m, n, o, tiles, out_spatial):
     t = xp.reshape(t, (n, o) + tuple(k * m for k in tiles))
     crop = tuple(slice(0, s) for s in out_spatial)
     return t[(slice(None), slice(None)) + crop]
+
+
+def _output_transform_numpy(np, mm, at, m, o, tiles, y_blk, ws):
+    """:func:`_output_transform` on NumPy, written into ``y_blk`` (``(N_b, O, *out_spatial)``).
+
+    The two ``A^T`` products go into the worker's buffers and the tiles are
+    copied once, straight to their place in ``y`` (the generic version copies
+    them into a tile-major array first and then into ``y``).
+    """
+    d, a = len(tiles), m + 2
+    n = y_blk.shape[0]
+    rest = mm.shape[1] * mm.shape[2]  # O * N_b * tiles
+    shape = (m, a ** (d - 1) * rest)
+    t = np.matmul(at, np.reshape(mm, (a,) + shape[1:]), out=_buffer(np, ws, "o1", shape, mm.dtype))
+    if d == 2:
+        t = np.matmul(at, np.reshape(t, (m, a, rest)), out=_buffer(np, ws, "o2", (m, m, rest), mm.dtype))
+    # t is (m_d .. m_1, O, N_b, t_1 .. t_d): tile position j along axis d leads
+    t = np.reshape(t, (m,) * d + (o, n) + tuple(tiles))
+    order = [d + 1, d]
+    for axis in range(d):
+        order += [d + 2 + axis, d - 1 - axis]
+    src = np.permute_dims(t, tuple(order))  # (N_b, O, t_1, m_1, .., t_d, m_d)
+    full = tuple(k * m for k in tiles)
+    split = tuple(v for k in tiles for v in (k, m))
+    if tuple(y_blk.shape[2:]) == full:  # whole tiles: straight into y
+        np.copyto(np.reshape(y_blk, (n, o) + split), src)
+        return
+    whole = _buffer(np, ws, "o3", (n, o) + full, mm.dtype)  # the last tiles overhang: crop
+    np.copyto(np.reshape(whole, (n, o) + split), src)
+    y_blk[...] = whole[(slice(None), slice(None)) + tuple(slice(0, s) for s in y_blk.shape[2:])]
 
 
 def _tiles(out_spatial, m):
@@ -339,15 +393,23 @@ def _correlate(xp, x_pad, w, out_spatial, m):
     per_sample = (m + 2) ** d * (2 * c + 2 * o) * math.prod(tiles) * itemsize
     k, step = _split(xp, n, per_sample, n * o * c * 3**d * math.prod(out_spatial))
     y = xp.empty((n, o) + tuple(out_spatial), dtype=x_pad.dtype, device=device(x_pad))
+    numpy = _is_numpy(xp)
 
     def work(a, b):  # samples a .. b-1: rows of y no other worker writes
+        ws = {}  # this worker's buffers, reused from block to block
         for n0 in range(a, b, step):
             n1 = min(b, n0 + step)
             xc = xp.permute_dims(x_pad[n0:n1, ...], (1, 0) + tuple(range(2, 2 + d)))
-            v = _input_transform(xp, xc, bt, m, tiles)  # (alpha^d, C, N_b * tiles)
-            mm = u @ v  # (alpha^d, O, N_b * tiles): the channel GEMMs
+            v = _input_transform(xp, xc, bt, m, tiles, ws)  # (alpha^d, C, N_b * tiles)
+            if numpy:  # the channel GEMMs into the worker's buffer (no fresh pages per block)
+                mm = xp.matmul(u, v, out=_buffer(xp, ws, "mm", (v.shape[0], o, v.shape[2]), v.dtype))
+            else:
+                mm = u @ v  # (alpha^d, O, N_b * tiles): the channel GEMMs
             del v
-            y[n0:n1, ...] = _output_transform(xp, mm, at, m, n1 - n0, o, tiles, out_spatial)
+            if numpy:
+                _output_transform_numpy(xp, mm, at, m, o, tiles, y[n0:n1, ...], ws)
+            else:
+                y[n0:n1, ...] = _output_transform(xp, mm, at, m, n1 - n0, o, tiles, out_spatial)
 
     _parallel.run(work, n, k)
     return y
@@ -428,10 +490,11 @@ def weight_gradient(xp, g, x_pad, w_shape, groups, m=TILE):
 
     def work(a, b):  # this worker's share of the sum over tiles
         du = xp.zeros(((m + 2) ** d, o, cg), dtype=x_pad.dtype, device=device(x_pad))
+        ws = {}
         for n0 in range(a, b, step):
             n1 = min(b, n0 + step)
             xc = xp.permute_dims(x_pad[n0:n1, ...], (1, 0) + tuple(range(2, 2 + d)))
-            v = _input_transform(xp, xc, bt, m, tiles)  # (alpha^d, C, P)
+            v = _input_transform(xp, xc, bt, m, tiles, ws)  # (alpha^d, C, P)
             ag = _output_grad_transform(xp, g[n0:n1, ...], a_mat, m, tiles)  # (alpha^d, O, P)
             du = du + ag @ xp.matrix_transpose(v)
         return du

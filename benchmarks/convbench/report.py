@@ -176,7 +176,10 @@ def markdown(env, results, memory, tgts, notes, runtime_s, profile_text):
         md.append("")
         md.append("Achieved GFLOP/s: forward = 2·N·C_out·(C_in/groups)·prod(K)·prod(out) flops / median time; "
                   "fwd+bwd counts 3x the forward. `matmul` = numpy (or CuPy) `A @ B` of the GEMM the forward "
-                  "lowers to, (C_out x C_in·K) @ (C_in·K x N·P), same dtype, same run.")
+                  "lowers to, (C_out x C_in·K) @ (C_in·K x N·P), same dtype, same run. `GEMM floor/torch` = the "
+                  "fwd+bwd flops at that matmul rate (the time an im2col design spends in its three GEMMs even "
+                  "if nothing else cost anything) / PyTorch's whole fwd+bwd: above 1, no im2col design built on "
+                  "this BLAS can match PyTorch on that layer.")
         md.append("")
         rows = []
         for wl in dict.fromkeys(k[0] for k in keys):
@@ -191,13 +194,17 @@ def markdown(env, results, memory, tgts, notes, runtime_s, profile_text):
                 def pct(r):
                     return "-" if r is None or mm is None else f"{100 * r['gflops'] / mm['gflops']:.0f}%"
 
+                def floor(r):  # (3 * flops / matmul rate) / torch time = torch GFLOP/s / matmul GFLOP/s
+                    return "-" if r is None or mm is None else f"{r['gflops'] / mm['gflops']:.2f}"
+
                 m_, k_, n_ = gemm_shape(spec)
                 rows.append([wl, dt, f"{layer_flops(spec) / 1e9:.2f}", f"{m_}x{k_} @ {k_}x{n_}", gf(mm),
                              gf(g("convlab:auto")), pct(g("convlab:auto")), gf(g("torch")), pct(g("torch")),
-                             gf(g("convlab:auto", "fwd+bwd")), gf(g("torch", "fwd+bwd"))])
+                             gf(g("convlab:auto", "fwd+bwd")), gf(g("torch", "fwd+bwd")),
+                             floor(g("torch", "fwd+bwd"))])
         md.append(table(["workload", "dtype", "fwd GFLOP", "GEMM", "matmul GFLOP/s", "convlab fwd GFLOP/s",
                          "% of matmul", "torch fwd GFLOP/s", "% of matmul", "convlab fwd+bwd GFLOP/s",
-                         "torch fwd+bwd GFLOP/s"], rows))
+                         "torch fwd+bwd GFLOP/s", "GEMM floor/torch"], rows))
         md.append("")
 
     for kind, title, cols in (
