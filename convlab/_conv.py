@@ -260,6 +260,9 @@ def conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, method, nd
     if path in ("fft", "winograd") and not all_finite(xp, x, w):
         path = "gemm"  # NaN/inf where PyTorch puts them, not smeared over an FFT block or a tile
     x_pad, _ = padded_input(xp, x, spec, fn)
+    if path == "gemm":  # the bias goes in block by block, while each block is in the cache
+        y = _gemm.forward(xp, x_pad, w, spec.stride, spec.dilation, spec.groups, spec.out_spatial, b)
+        return finish(xp, y, spec)
     y = _FORWARD[path](xp, x_pad, w, spec.stride, spec.dilation, spec.groups, spec.out_spatial)
     return finish(xp, add_bias(xp, y, b), spec)
 

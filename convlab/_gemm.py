@@ -69,14 +69,18 @@ def _plan(x_shape, kernel, out_spatial, itemsize, copies=1, extra_channels=0):
     return blocks(x_shape[0], out_spatial[0], bytes_per_row)
 
 
-def forward(xp, x_pad, w, stride, dilation, groups, out_spatial):
-    """``y = W @ windows(x_pad)`` for each group; ``(N, O, *out_spatial)``."""
+def forward(xp, x_pad, w, stride, dilation, groups, out_spatial, b=None):
+    """``y = W @ windows(x_pad) (+ b)`` for each group; ``(N, O, *out_spatial)``.
+
+    With ``b`` the bias is added too: on NumPy to each block while it is still in
+    the cache (one pass over ``y`` less), elsewhere by the caller's rule at the end.
+    """
     o, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])
     itemsize = xp.finfo(x_pad.dtype).bits // 8
     plan = _numpy_plan(xp, x_pad.shape, kernel, out_spatial, itemsize, _macs(x_pad.shape[0], w.shape, out_spatial))
     if plan:
-        return _forward_numpy(xp, x_pad, w, stride, dilation, groups, out_spatial, plan)
+        return _forward_numpy(xp, x_pad, w, stride, dilation, groups, out_spatial, plan, b)
     w_mat = xp.reshape(w, (groups, o // groups, cg * math.prod(kernel)))
     n, rest = x_pad.shape[0], math.prod(out_spatial[1:])
     out = xp.empty((n, groups, o // groups, out_spatial[0] * rest), dtype=x_pad.dtype, device=device(x_pad))
@@ -90,6 +94,8 @@ def forward(xp, x_pad, w, stride, dilation, groups, out_spatial):
         if not (r1 - r0 == out_spatial[0] and matmul_into(xp, w_mat, cols, out[n0:n1, ...])):
             out[n0:n1, :, :, r0 * rest : r1 * rest] = w_mat @ cols
         del cols  # freed before the next block's windows exist: one block of scratch at a time
+    if b is not None:
+        out += xp.reshape(b, (1, groups, o // groups, 1))
     return xp.reshape(out, (n, o) + tuple(out_spatial))
 
 
@@ -207,13 +213,14 @@ def _fill(np, cols, x_blk, taps, stride, dilation, out_spatial):
         np.copyto(cols[:, :, t], x_blk[tap_index(tap, stride, dilation, out_spatial)])
 
 
-def _forward_numpy(np, x_pad, w, stride, dilation, groups, out_spatial, plan):
+def _forward_numpy(np, x_pad, w, stride, dilation, groups, out_spatial, plan, b=None):
     o, cg = w.shape[:2]
     taps = _taps(tuple(w.shape[2:]))
     n, c = x_pad.shape[:2]
     P = math.prod(out_spatial)
     w_mat = np.reshape(w, (groups, o // groups, cg * len(taps)))
     y = np.empty((n, groups, o // groups, P), dtype=x_pad.dtype)
+    bias = None if b is None else np.reshape(b, (groups, o // groups, 1))
     k, budget, per_sample = plan
 
     def work(a, b):
@@ -224,6 +231,8 @@ def _forward_numpy(np, x_pad, w, stride, dilation, groups, out_spatial, plan):
             _fill(np, cols, x_pad[n0:n1], taps, stride, dilation, out_spatial)
             mat = np.reshape(cols, (n1 - n0, groups, cg * len(taps), P))
             np.matmul(w_mat, mat, out=y[n0:n1])
+            if bias is not None:
+                y[n0:n1] += bias
 
     _parallel.run(work, n, k)
     return np.reshape(y, (n, o) + tuple(out_spatial))
