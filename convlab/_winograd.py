@@ -390,7 +390,9 @@ def _correlate(xp, x_pad, w, out_spatial, m):
     u = _weight_transform(xp, w, gm)  # (alpha^d, O, C)
     x_pad = _padded_to_tiles(xp, x_pad, tiles, m)
     itemsize = xp.finfo(x_pad.dtype).bits // 8
-    per_sample = (m + 2) ** d * (2 * c + 2 * o) * math.prod(tiles) * itemsize
+    # the worker's buffers: the channels-last copy, both transform passes, V, the GEMM output and
+    # the two A^T products, counted generously (about 2.1 C + 2.6 O values per transformed point)
+    per_sample = (m + 2) ** d * (3 * c + 3 * o) * math.prod(tiles) * itemsize
     k, step = _split(xp, n, per_sample, n * o * c * 3**d * math.prod(out_spatial))
     y = xp.empty((n, o) + tuple(out_spatial), dtype=x_pad.dtype, device=device(x_pad))
     numpy = _is_numpy(xp)
