@@ -36,6 +36,18 @@ _saved: list = []
 _controller = None  # None: not looked up yet; False: no threadpoolctl or no BLAS found
 
 
+def _after_fork_in_child():
+    # A fork while another thread was inside a call would leave the lock held forever in
+    # the child, and the counter above zero; the child has none of those threads.
+    global _lock, _depth
+    _lock, _depth = threading.Lock(), 0
+    _saved.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _blas():
     """The BLAS libraries loaded in this process (threadpoolctl's controllers), or ``[]``."""
     global _controller

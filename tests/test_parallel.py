@@ -295,3 +295,24 @@ def test_overlap_add_in_place_matches_numpy_convolve(rng, monkeypatch, scipy_fft
     finally:
         if previous is not None:
             convlab.set_memory_budget(previous)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_fork_during_a_call_leaves_the_child_usable():
+    """A fork taken while another thread is inside a call (the lock held, the counter above
+    zero) must not leave the child's calls waiting for a thread it does not have."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    with _parallel._lock:  # what a thread entering or leaving a call holds
+        pool = ctx.Pool(1)
+    try:
+        result = pool.apply_async(_child_split)
+        assert result.get(timeout=30) == [[0, 1], [2, 3]]
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _child_split():
+    return _parallel.run(lambda a, b: list(range(a, b)), 4, 2)
