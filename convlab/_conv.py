@@ -310,7 +310,10 @@ method : {{"auto", "direct", "gemm", "fft", "winograd"}}
     ``gemm`` otherwise. Input holding NaN or inf never takes the FFT
     (it would spread them over a block): it goes through ``gemm``.
     Zero padding whose padded copy would exceed :func:`memory_budget` is
-    never built: only the products that read data are computed.
+    never built: only the products that read data are computed. On NumPy,
+    ``gemm`` and ``winograd`` split the batch over one worker thread per
+    BLAS thread, each with a one-thread BLAS while the call lasts, and
+    ``fft`` uses ``scipy.fft`` when SciPy is installed (README, "Threads").
 
 Returns
 -------
