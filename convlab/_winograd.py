@@ -99,7 +99,8 @@ def check(fn, kernel, stride, dilation):
 
 # The crossover, measured (2 cores; both paths splitting the samples over two worker
 # threads; glibc's default allocator; float32 fwd+bwd, C_out = C_in, N * H * W = 16384,
-# min of 5 alternating runs; two runs a few minutes apart differed by up to 0.2):
+# min of 5 alternating runs; benchmarks/winograd_crossover.py; two runs a few minutes apart
+# differed by up to 0.2):
 #
 #   Winograd time / gemm time    8x8    16x16   32x32   64x64   (output side)
 #   C_in =  16                   1.26   1.85    1.31    1.32
