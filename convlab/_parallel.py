@@ -8,7 +8,10 @@ products of every sample. Splitting the batch into one contiguous range of
 samples per worker, and giving each worker a BLAS of one thread for the
 duration of the call, keeps every core on its own samples, copies included
 (NumPy releases the interpreter lock in both). Measured on 2 cores (float32,
-fwd+bwd): B2 47 -> 41 ms, C64 169 -> 144 ms, C3 14.4 -> 12.0 ms.
+fwd+bwd, medians of four separate processes each way, BLAS's own two threads ->
+two workers): B2 54-88 -> 48-62 ms, C64 152-217 -> 130-148 ms, C3 14-20 -> 12-16 ms;
+the spread without workers is OpenBLAS's spinning (the window copies after a
+2-thread GEMM took 5-18 ms, after a 1-thread GEMM 2.7-3.7 ms).
 
 The number of workers is the number of threads NumPy's BLAS has when the call
 starts, so a program that limits BLAS to one thread (``threadpoolctl``,
