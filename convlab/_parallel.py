@@ -81,7 +81,15 @@ def workers(xp, n_items: int, work: float) -> int:
     if not libs:
         return 1
     threads = max(lib.num_threads for lib in libs)
-    return max(1, min(n_items, threads, os.cpu_count() or 1))
+    return max(1, min(n_items, threads, cores()))
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _enter():
