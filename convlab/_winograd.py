@@ -169,7 +169,7 @@ def _bt4(np, views, out, scratch):
     needs 28) by sharing the differences that its rows have in common:
 
     ``4 d0 - 5 d2 + d4``; ``(d4 - 4 d2) +- (d3 - 4 d1)``; ``(d4 - d2) +- 2 (d3 - d1)``;
-    ``4 d1 - 5 d3 + d5``. ``tests/test_winograd.py`` holds it to ``_combine``.
+    ``4 d1 - 5 d3 + d5``. ``tests/test_parallel.py`` holds both to the matrix.
     """
     d0, d1, d2, d3, d4, d5 = views
     t1, t2 = scratch
@@ -488,7 +488,7 @@ def weight_gradient(xp, g, x_pad, w_shape, groups, m=TILE):
     tiles = _tiles(out_spatial, m)
     x_pad = _padded_to_tiles(xp, x_pad, tiles, m)
     itemsize = xp.finfo(x_pad.dtype).bits // 8
-    per_sample = (m + 2) ** d * (2 * cg + 2 * o) * math.prod(tiles) * itemsize
+    per_sample = (m + 2) ** d * (3 * cg + 3 * o) * math.prod(tiles) * itemsize  # as in _correlate
     k, step = _split(xp, n, per_sample, n * o * cg * 3**d * math.prod(out_spatial))
 
     def work(a, b):  # this worker's share of the sum over tiles
