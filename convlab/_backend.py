@@ -183,6 +183,11 @@ def restore(xp, y, dtype):
     return xp.astype(y, dtype)
 
 
+def is_numpy(xp) -> bool:
+    """True for NumPy's namespace: the fast paths that need ``out=`` or in-place views check it."""
+    return _compat.is_numpy_namespace(xp)
+
+
 def matmul_into(xp, a, b, out) -> bool:
     """Write ``a @ b`` into ``out`` without a temporary where the library allows it.
 
@@ -190,7 +195,7 @@ def matmul_into(xp, a, b, out) -> bool:
     Only NumPy's ``matmul`` takes an ``out=`` argument; it saves one full copy
     of every GEMM block.
     """
-    if not _compat.is_numpy_namespace(xp):
+    if not is_numpy(xp):
         return False
     import numpy as np
 

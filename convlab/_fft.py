@@ -14,7 +14,7 @@ matrix product.
 from __future__ import annotations
 
 
-from ._backend import device
+from ._backend import device, is_numpy
 from ._memory import usable
 
 __all__ = ["full_convolution"]
@@ -54,7 +54,7 @@ def full_convolution(xp, x, h):
     starts = [(s0, min(whole, s0 + chunk)) for s0 in range(0, whole, chunk)]
     if whole < n_seg:  # the last, short segment alone: zeros to a whole segment (a copy of < seg samples)
         starts.append((whole, n_seg))
-    add = _overlap_add_numpy if _is_numpy(xp) else _overlap_add
+    add = _overlap_add_numpy if is_numpy(xp) else _overlap_add
     for s0, s1 in starts:
         piece = x[..., s0 * seg : min(length, s1 * seg)]
         short = (s1 - s0) * seg - piece.shape[-1]
@@ -85,7 +85,7 @@ def _transforms(xp, work):
     splits the rows over threads (``workers``), as many as :mod:`convlab._parallel`
     would start for the layers.
     """
-    if _is_numpy(xp):
+    if is_numpy(xp):
         try:
             import scipy.fft as sfft
         except ImportError:  # optional: numpy.fft gives the same numbers, more slowly
@@ -103,12 +103,6 @@ def _transforms(xp, work):
 
             return rfft, irfft
     return xp.fft.rfft, xp.fft.irfft
-
-
-def _is_numpy(xp) -> bool:
-    from ._backend import _compat
-
-    return _compat.is_numpy_namespace(xp)
 
 
 def _overlap_add_numpy(np, out, y, start, seg):

@@ -23,7 +23,7 @@ import itertools
 import math
 
 from . import _parallel
-from ._backend import device, matmul_into
+from ._backend import device, is_numpy, matmul_into
 from ._memory import blocks, usable
 
 __all__ = ["forward", "backward", "input_gradient"]
@@ -176,12 +176,6 @@ def input_gradient(xp, g, w, stride, dilation, groups, target_spatial):
 # against the same references.
 
 
-def _is_numpy(xp) -> bool:
-    from ._backend import _compat
-
-    return _compat.is_numpy_namespace(xp)
-
-
 def _numpy_plan(xp, x_shape, kernel, out_spatial, itemsize, macs):
     """``(workers, budget each, bytes per sample)`` for the per-sample path, or None.
 
@@ -190,7 +184,7 @@ def _numpy_plan(xp, x_shape, kernel, out_spatial, itemsize, macs):
     buffer, so each gets an equal share of the budget, and fewer workers run
     when a share would not hold one sample.
     """
-    if not _is_numpy(xp) or x_shape[0] == 0:
+    if not is_numpy(xp) or x_shape[0] == 0:
         return None
     per_sample = x_shape[1] * math.prod(kernel) * math.prod(out_spatial) * itemsize
     if per_sample > usable():

@@ -73,9 +73,9 @@ def workers(xp, n_items: int, work: float) -> int:
     """
     if n_items < 2 or work < MIN_WORK:
         return 1
-    from ._backend import _compat
+    from ._backend import is_numpy
 
-    if not _compat.is_numpy_namespace(xp):
+    if not is_numpy(xp):
         return 1
     libs = _blas()
     if not libs:

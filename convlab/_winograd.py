@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 
 from . import _parallel
-from ._backend import device
+from ._backend import device, is_numpy
 from ._memory import _CACHE_BLOCK, usable
 
 __all__ = ["forward", "backward", "input_gradient", "applicable", "matrices"]
@@ -250,19 +250,13 @@ def _input_transform_numpy(np, xc, bt_rows, m, tiles, ws=None):
     return np.matrix_transpose(np.reshape(t, (a**d, n * math.prod(tiles), c)))
 
 
-def _is_numpy(xp) -> bool:
-    from ._backend import _compat
-
-    return _compat.is_numpy_namespace(xp)
-
-
 def _input_transform(xp, xc, bt, m, tiles, ws=None):
     """``V``: ``(alpha^d, C, N * prod(tiles))`` from ``xc`` of shape ``(C, N, *spatial)``.
 
     Per spatial axis: ``m + 2`` strided slices (tile starts every ``m`` inputs)
     stacked on a new leading axis, then ``B^T`` along it (one small GEMM).
     """
-    if _is_numpy(xp):
+    if is_numpy(xp):
         return _input_transform_numpy(xp, xc, matrices(m)[0], m, tiles, ws)
     a = m + 2
     t = xc
@@ -396,7 +390,7 @@ def _correlate(xp, x_pad, w, out_spatial, m):
     per_sample = (m + 2) ** d * (3 * c + 3 * o) * math.prod(tiles) * itemsize
     k, step = _split(xp, n, per_sample, n * o * c * 3**d * math.prod(out_spatial))
     y = xp.empty((n, o) + tuple(out_spatial), dtype=x_pad.dtype, device=device(x_pad))
-    numpy = _is_numpy(xp)
+    numpy = is_numpy(xp)
 
     def work(a, b):  # samples a .. b-1: rows of y no other worker writes
         ws = {}  # this worker's buffers, reused from block to block

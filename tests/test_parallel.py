@@ -20,6 +20,7 @@ import pytest
 
 import convlab
 from convlab import _gemm, _parallel, _winograd
+from convlab._backend import is_numpy
 from helpers import make
 from reference import conv_nd_backward_naive, conv_nd_naive, conv_transpose_nd_naive
 
@@ -45,14 +46,8 @@ def _blas_threads():
 def forced(request, monkeypatch):
     """Every NumPy call of more than one sample splits over ``k`` workers, however small."""
     k = request.param
-    monkeypatch.setattr(_parallel, "workers", lambda xp, n, work: min(n, k) if _is_numpy(xp) else 1)
+    monkeypatch.setattr(_parallel, "workers", lambda xp, n, work: min(n, k) if is_numpy(xp) else 1)
     return k
-
-
-def _is_numpy(xp):
-    from convlab._backend import _compat
-
-    return _compat.is_numpy_namespace(xp)
 
 
 # ------------------------------------------------------------------ the split itself
